@@ -1,0 +1,165 @@
+"""Command-line entry point: ``kubectl certdoctor [command] [flags]``.
+
+Imports are lazy: ``--help`` and ``--version`` must answer in well under
+300 ms, so nothing heavy (kubernetes, textual, httpx) is imported here at
+module level; each command imports its own module when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from kubectl_certdoctor import __version__
+from kubectl_certdoctor.errors import CertdoctorError
+from kubectl_certdoctor.options import Options
+
+PROG = "kubectl certdoctor"
+DESCRIPTION = (
+    "A terminal doctor for cert-manager: a live Issuer → Certificate → "
+    "CertificateRequest → Order → Challenge tree, diagnosis, probes and safe fixes."
+)
+EPILOG = """commands:
+  (none)     open the interactive tree (TUI)
+  check      diagnose and print findings (text, json, markdown); exit 1 on problems
+  dump       write everything the tree needs to one bundle file (secrets redacted)
+  probe      run a network probe (http01, http01-backends, hairpin, dns, egress, no-proxy, account)
+  fix        apply a fix (renew, clear-failed-requests, retry-challenge, ...)
+
+examples:
+  kubectl certdoctor                         # the live tree for the current context
+  kubectl certdoctor --demo                  # try it without a cluster
+  kubectl certdoctor check -A -o markdown    # paste into a ticket
+  kubectl certdoctor dump -A -o bundle.yaml && kubectl certdoctor --from-file bundle.yaml
+"""
+
+
+def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
+    """Flags accepted before or after the command, as kubectl does."""
+    d: object = argparse.SUPPRESS if suppress else None
+    g = p.add_argument_group("kubectl flags")
+    g.add_argument("--kubeconfig", default=d, help="path to the kubeconfig file")
+    g.add_argument("--context", default=d, help="kubeconfig context to use")
+    g.add_argument("-n", "--namespace", default=d, help="namespace scope")
+    g.add_argument("-A", "--all-namespaces", action="store_true",
+                   default=argparse.SUPPRESS if suppress else False, help="all namespaces")
+    g.add_argument("--request-timeout", default=d,
+                   help="timeout for each API request, e.g. 10s, 1m (default 10s)")
+    g.add_argument("--as", dest="as_user", default=d, help="user to impersonate")
+    g.add_argument("--as-group", dest="as_groups", action="append",
+                   default=argparse.SUPPRESS if suppress else None, help="group to impersonate")
+    g2 = p.add_argument_group("certdoctor flags")
+    g2.add_argument("--read-only", action="store_true",
+                    default=argparse.SUPPRESS if suppress else False,
+                    help="never mutate anything: no fixes, no debug pods")
+    g2.add_argument("--from-file", metavar="FILE", default=d,
+                    help="open a bundle file (YAML or JSON) instead of a cluster")
+    g2.add_argument("--demo", nargs="?", const="all", metavar="SCENARIO", default=d,
+                    help="open the bundled demo scenarios (no cluster needed)")
+    g2.add_argument("--probe-image", default=d,
+                    help="image for debug pods (default nicolaka/netshoot)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG, description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"kubectl-certdoctor {__version__}")
+    _common(p, suppress=False)
+    sub = p.add_subparsers(dest="command", metavar="command")
+
+    c = sub.add_parser("check", help="diagnose and print findings")
+    _common(c, suppress=True)
+    c.add_argument("-o", "--output", choices=["text", "json", "markdown"], default="text")
+    c.add_argument("--fail-on", choices=["error", "warning", "never"], default="error",
+                   help="exit 1 when a finding at or above this severity exists")
+
+    d = sub.add_parser("dump", help="write a bundle file for offline use or support")
+    _common(d, suppress=True)
+    d.add_argument("-o", "--output", metavar="FILE", default="-", help="bundle file (- = stdout)")
+
+    pr = sub.add_parser("probe", help="run a network probe")
+    _common(pr, suppress=True)
+    pr.add_argument("probe_id", metavar="id", help="probe id (see 'probe list')")
+    pr.add_argument("target", nargs="?", help="kind/name of the object, or a host/URL")
+    pr.add_argument("--from", dest="vantage", choices=["local", "pod", "cert-manager", "all"],
+                    default="local", help="vantage point")
+    pr.add_argument("-o", "--output", choices=["text", "json"], default="text")
+
+    f = sub.add_parser("fix", help="apply a fix, with preview and confirmation")
+    _common(f, suppress=True)
+    f.add_argument("fix_id", metavar="id", help="fix id (see 'fix list')")
+    f.add_argument("target", nargs="?", help="kind/name of the object")
+    f.add_argument("--dry-run", action="store_true", help="server-side dry run only")
+    f.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    return p
+
+
+def parse_duration(value: str | None, default: float = 10.0) -> float:
+    """kubectl-style durations: '0' (none), '30', '10s', '1m', '500ms'."""
+    from kubectl_certdoctor.errors import UsageError
+
+    if value in (None, ""):
+        return default
+    assert value is not None
+    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
+    try:
+        for suffix, mult in units:
+            if value.endswith(suffix):
+                return float(value[: -len(suffix)]) * mult
+        return float(value)
+    except ValueError:
+        raise UsageError(f"invalid --request-timeout {value!r}", hint="use e.g. 10s or 1m") from None
+
+
+def options_from(ns: argparse.Namespace) -> Options:
+    return Options(
+        kubeconfig=ns.kubeconfig,
+        context=ns.context,
+        namespace=ns.namespace,
+        all_namespaces=bool(ns.all_namespaces),
+        request_timeout=parse_duration(ns.request_timeout),
+        as_user=ns.as_user,
+        as_groups=list(ns.as_groups or []),
+        read_only=bool(ns.read_only),
+        from_file=ns.from_file,
+        demo=ns.demo,
+        probe_image=ns.probe_image or Options.probe_image,
+    )
+
+
+def _handler(command: str | None) -> Callable[[Options, argparse.Namespace], int]:
+    """Import only the module the command needs (keeps start-up fast)."""
+    if command == "check":
+        from kubectl_certdoctor.commands.check import run
+    elif command == "dump":
+        from kubectl_certdoctor.commands.dump import run
+    elif command == "probe":
+        from kubectl_certdoctor.commands.probe import run
+    elif command == "fix":
+        from kubectl_certdoctor.commands.fix import run
+    else:
+        from kubectl_certdoctor.commands.tui import run
+    return run
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    ns = parser.parse_args(argv)  # exits 2 with a one-line error on bad flags
+    try:
+        opts = options_from(ns)
+        return _handler(ns.command)(opts, ns)
+    except CertdoctorError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

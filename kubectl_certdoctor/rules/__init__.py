@@ -1,0 +1,1 @@
+"""Diagnosis rules: pure functions over the object graph that return findings."""

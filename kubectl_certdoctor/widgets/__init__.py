@@ -1,0 +1,1 @@
+"""Reusable Textual widgets (tree, panels) used by the screens."""

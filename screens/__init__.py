@@ -1,0 +1,1 @@
+"""Textual screens (shipped as ``kubectl_certdoctor.screens``)."""
