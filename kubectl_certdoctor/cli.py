@@ -26,6 +26,7 @@ EPILOG = """commands:
   dump       write everything the tree needs to one bundle file (secrets redacted)
   probe      run a network probe (http01, http01-backends, hairpin, dns, egress, no-proxy, account)
   fix        apply a fix (renew, clear-failed-requests, retry-challenge, ...)
+  completion print a bash, zsh or fish completion script
 
 examples:
   kubectl certdoctor                         # the live tree for the current context
@@ -94,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("target", nargs="?", help="kind/name of the object")
     f.add_argument("--dry-run", action="store_true", help="server-side dry run only")
     f.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    comp = sub.add_parser("completion", help="print a shell completion script")
+    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
     return p
 
 
@@ -111,7 +115,9 @@ def parse_duration(value: str | None, default: float = 10.0) -> float:
                 return float(value[: -len(suffix)]) * mult
         return float(value)
     except ValueError:
-        raise UsageError(f"invalid --request-timeout {value!r}", hint="use e.g. 10s or 1m") from None
+        raise UsageError(
+            f"invalid --request-timeout {value!r}", hint="use e.g. 10s or 1m"
+        ) from None
 
 
 def options_from(ns: argparse.Namespace) -> Options:
@@ -146,8 +152,18 @@ def _handler(command: str | None) -> Callable[[Options, argparse.Namespace], int
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["__complete"]:
+        from kubectl_certdoctor.completion import run_complete
+
+        return run_complete(args[1:])
     parser = build_parser()
-    ns = parser.parse_args(argv)  # exits 2 with a one-line error on bad flags
+    ns = parser.parse_args(args)  # exits 2 with a one-line error on bad flags
+    if ns.command == "completion":
+        from kubectl_certdoctor.completion import script
+
+        sys.stdout.write(script(ns.shell))
+        return 0
     try:
         opts = options_from(ns)
         return _handler(ns.command)(opts, ns)

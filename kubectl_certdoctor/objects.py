@@ -6,8 +6,6 @@ here tolerates missing fields and wrong types, because rules and screens run
 on whatever the cluster holds.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,10 +23,12 @@ class Ref:
     name: str
 
     def __str__(self) -> str:
-        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+        if self.namespace:
+            return f"{self.kind}/{self.namespace}/{self.name}"
+        return f"{self.kind}/{self.name}"
 
     @classmethod
-    def of(cls, obj: Mapping[str, Any]) -> Ref:
+    def of(cls, obj: Mapping[str, Any]) -> "Ref":
         md = dig(obj, "metadata", default={})
         return cls(
             text(obj.get("kind")), text(dig(md, "namespace")), text(dig(md, "name"))
@@ -173,7 +173,7 @@ class ObjectSet:
         return sum(len(v) for v in self.objects.values())
 
     @classmethod
-    def from_objects(cls, objs: Iterable[Obj], **kw: Any) -> ObjectSet:
+    def from_objects(cls, objs: Iterable[Obj], **kw: Any) -> "ObjectSet":
         s = cls(**kw)
         for o in objs:
             if isinstance(o, dict):
