@@ -95,6 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("target", nargs="?", help="kind/name of the object")
     f.add_argument("--dry-run", action="store_true", help="server-side dry run only")
     f.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    f.add_argument("--set", dest="params", action="append", default=[], metavar="KEY=VALUE",
+                   help="fix parameter, e.g. ingress_class=public (see 'fix list')")
+    f.add_argument("--verify-timeout", default="30s",
+                   help="how long to watch for the fix's effect (default 30s, 0 = skip)")
 
     comp = sub.add_parser("completion", help="print a shell completion script")
     comp.add_argument("shell", choices=["bash", "zsh", "fish"])

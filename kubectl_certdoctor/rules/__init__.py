@@ -1,1 +1,86 @@
-"""Diagnosis rules: pure functions over the object graph that return findings."""
+"""Diagnosis rules: pure functions over the object graph that return findings.
+
+Each rule is ``(graph, now) -> list[Finding]``; rules never do IO and never
+raise on malformed objects (tests feed them garbage). ``run_rules`` runs them
+all and sorts worst first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from kubectl_certdoctor.graph import Graph
+from kubectl_certdoctor.objects import Ref
+from kubectl_certdoctor.rules import (
+    acme,
+    certificates,
+    dns01,
+    http01,
+    issuers,
+    proxy,
+    requests,
+    versions,
+)
+from kubectl_certdoctor.rules.finding import Finding, Severity
+from kubectl_certdoctor.rules.targets import attach_targets
+
+Rule = Callable[[Graph, datetime], list[Finding]]
+
+RULES: tuple[Rule, ...] = (
+    issuers.issuer_not_found,
+    issuers.issuer_not_ready,
+    acme.acme_server_unreachable,
+    acme.acme_account_server_mismatch,
+    acme.acme_order_failed,
+    acme.acme_rate_limited,
+    proxy.no_proxy_gap,
+    http01.self_check_404,
+    http01.wrong_ingress_class,
+    http01.multiple_ingress_backends,
+    http01.self_check_timeout,
+    http01.self_check_redirect,
+    dns01.dns01_propagation_pending,
+    requests.request_failed,
+    requests.request_denied,
+    requests.request_not_approved,
+    requests.vault_not_retried,
+    certificates.issuance_backoff,
+    certificates.certificate_expiring,
+    certificates.certificate_expired,
+    certificates.renew_before_too_short,
+    certificates.secret_mismatch,
+    versions.cert_manager_outdated,
+)
+
+
+def sort_key(f: Finding) -> tuple[int, str, Ref]:
+    return (-f.severity.rank, f.code, f.object)
+
+
+def run_rules(graph: Graph, now: datetime) -> list[Finding]:
+    """Every rule's findings, worst first (then by code and object)."""
+    out: list[Finding] = []
+    for rule in RULES:
+        out.extend(rule(graph, now))
+    attach_targets(graph, out)
+    return sorted(out, key=sort_key)
+
+
+def findings_by_object(findings: Iterable[Finding]) -> dict[Ref, list[Finding]]:
+    """Findings grouped per object, each list worst first (for badges in the tree)."""
+    out: dict[Ref, list[Finding]] = {}
+    for f in sorted(findings, key=sort_key):
+        out.setdefault(f.object, []).append(f)
+    return out
+
+
+def worst(findings: Iterable[Finding]) -> Severity | None:
+    best: Severity | None = None
+    for f in findings:
+        if best is None or f.severity.rank > best.rank:
+            best = f.severity
+    return best
+
+
+__all__ = ["RULES", "Finding", "Severity", "findings_by_object", "run_rules", "worst"]

@@ -1,0 +1,1 @@
+"""Benchmarks at cluster scale (``python -m benchmarks``); not part of the default test run."""

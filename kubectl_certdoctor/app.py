@@ -1,0 +1,346 @@
+"""The Textual application: one data source, one analysis, screens that show it.
+
+Design notes
+- The UI never does IO. The source's own threads (or nothing, for a file) produce
+  objects; a change only sets ``_dirty``. A 150 ms tick starts one thread worker
+  (group ``analyse``) that snapshots the source and rebuilds graph + findings; the
+  result is applied on the UI thread. Bursts of watch events therefore cost one
+  rebuild per tick, and a rebuild never overlaps another.
+- ``clock`` is injectable so snapshot tests render the same ages every run.
+- Context switches connect in a worker (group ``connect``) and swap sources only when
+  the new connection works; the old store is stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import importlib
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from kubectl_certdoctor.errors import CertdoctorError
+from kubectl_certdoctor.options import Options
+from kubectl_certdoctor.source import Clock, DataSource, LiveSource, connection_summary, utcnow
+from kubectl_certdoctor.widgets.header import StatusHeader, header_text
+from kubectl_certdoctor.widgets.view import Analysis, ViewFilter, analyse
+
+
+def _screen(module: str, name: str) -> Any:
+    """A screen class from ``kubectl_certdoctor.screens`` (the top-level ``screens/`` dir,
+    mapped by setuptools; imported lazily so ``--help`` stays fast and mypy, which checks
+    ``screens`` as its own package, is not asked to resolve the mapping)."""
+    return getattr(importlib.import_module(f"kubectl_certdoctor.screens.{module}"), name)
+
+
+REBUILD_TICK = 0.15
+CLOCK_TICK = 30.0
+
+
+class CertDoctorApp(App[int]):
+    """``kubectl certdoctor``'s TUI."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "kubectl certdoctor"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+    ]
+
+    def __init__(self, source: DataSource, *, clock: Clock | None = None,
+                 opts: Options | None = None) -> None:
+        super().__init__()
+        self.source = source
+        self.opts = opts or Options()
+        self._fixed_clock = clock is not None
+        self.clock: Clock = clock or utcnow
+        self.analysis: Analysis | None = None
+        #: bumped every time a new analysis is shown (tests wait on it)
+        self.generation = 0
+        self._dirty = True
+        self._building = False
+        self._unsubscribe = source.subscribe(self._on_source_change)
+        self._switching = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        TreeScreen = _screen("tree", "TreeScreen")
+
+        self.push_screen(TreeScreen())
+        self.source.start()
+        self.set_interval(REBUILD_TICK, self._tick)
+        if not self._fixed_clock:
+            self.set_interval(CLOCK_TICK, self._mark_dirty)
+        self._tick()
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+        self.source.stop()
+
+    @property
+    def tree_screen(self) -> Any:  # TreeScreen | None
+        TreeScreen = _screen("tree", "TreeScreen")
+
+        for s in self.screen_stack:
+            if isinstance(s, TreeScreen):
+                return s
+        return None
+
+    async def action_quit(self) -> None:
+        """q / ctrl+c / :q — exit status 0 (the terminal is restored by Textual)."""
+        self.exit(0)
+
+    # -- data flow -----------------------------------------------------------------------
+
+    def _on_source_change(self, kind: str) -> None:
+        """Called from the source's threads: only flag; the tick does the work."""
+        self._dirty = True
+
+    def _mark_dirty(self) -> None:
+        self._dirty = True
+
+    def _tick(self) -> None:
+        if self._dirty and not self._building:
+            self._dirty = False
+            self._building = True
+            self._rebuild()
+
+    @work(thread=True, group="analyse", exit_on_error=False, description="rebuild graph")
+    def _rebuild(self) -> None:
+        try:
+            objs = self.source.snapshot()
+            states = self.source.states()
+            a = analyse(objs, states, self.clock())
+        except Exception as e:  # shown, never fatal: the next change retries
+            self._from_thread(self._failed, e)
+            return
+        self._from_thread(self._apply, a)
+
+    def _from_thread(self, fn: Any, *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            self.call_from_thread(fn, *args)
+
+    def _failed(self, e: Exception) -> None:
+        self._building = False
+        self.notify(f"could not analyse the cluster: {type(e).__name__}: {e}",
+                    severity="error", timeout=8)
+
+    def _apply(self, a: Analysis) -> None:
+        self._building = False
+        self.analysis = a
+        self.generation += 1
+        DetailScreen = _screen("detail", "DetailScreen")
+
+        ts = self.tree_screen
+        if ts is not None:
+            ts.show_analysis(a)
+        for s in self.screen_stack:
+            if isinstance(s, DetailScreen):
+                s.show_analysis(a)
+        self.refresh_header()
+
+    def refresh_header(self) -> None:
+        ts = self.tree_screen
+        flt = ts.flt if ts is not None else ViewFilter()
+        src = self.source
+        states = self.analysis.states if self.analysis is not None else src.states()
+        conn = connection_summary(states) if src.live else ""
+        if self._switching:
+            conn = "switching context…"
+        text = header_text(
+            context=src.context, namespace=flt.namespace or src.namespace,
+            connection=conn, analysis=self.analysis, live=src.live,
+            read_only=src.read_only, origin=src.origin, flt=flt)
+        for s in self.screen_stack:
+            for h in s.query(StatusHeader):
+                h.show(text)
+
+    def refresh_source(self) -> None:
+        self.source.refresh()
+        self._dirty = True
+        self.notify("refreshing…", timeout=1.5)
+
+    # -- navigation ----------------------------------------------------------------------
+
+    def open_detail(self, node_id: str, tab: str = "describe") -> None:
+        DetailScreen = _screen("detail", "DetailScreen")
+
+        self.push_screen(DetailScreen(node_id, tab))
+
+    def open_findings(self) -> None:
+        FindingsScreen = _screen("findings", "FindingsScreen")
+
+        findings = self.analysis.findings if self.analysis is not None else []
+        self.push_screen(FindingsScreen(findings), self._reveal)
+
+    def _reveal(self, node_id: str | None) -> None:
+        ts = self.tree_screen
+        if node_id is None or ts is None:
+            return
+        if not ts.cert_tree.reveal(node_id):
+            # hidden by a filter: clear it, then try again
+            ts.set_filter(ViewFilter(namespace=ts.flt.namespace))
+            if not ts.cert_tree.reveal(node_id):
+                self.notify(f"{node_id} is not in the tree", severity="warning")
+
+    def action_help(self) -> None:
+        DetailScreen = _screen("detail", "DetailScreen")
+        FindingsScreen = _screen("findings", "FindingsScreen")
+        HelpScreen = _screen("help", "HelpScreen")
+        TreeScreen = _screen("tree", "TreeScreen")
+        from kubectl_certdoctor.widgets.certtree import CertTree
+
+        tree_keys = [*CertTree.BINDINGS, Binding("down", "", "Move down"),
+                     Binding("up", "", "Move up"), *TreeScreen.BINDINGS,
+                     Binding("space", "", "Toggle expand"), Binding("ctrl+c", "", "Quit")]
+        if not self.source.live:
+            tree_keys = [b for b in tree_keys
+                         if not (isinstance(b, Binding) and b.action == "context")]
+        self.push_screen(HelpScreen([
+            ("Tree", tree_keys),
+            ("Detail (enter / d)", [
+                *DetailScreen.BINDINGS[:5],
+                Binding("1-9", "", "Run the numbered probe/fix of a finding")]),
+            ("Findings (f)", list(FindingsScreen.BINDINGS)),
+        ]))
+
+    def on_detail_screen_action_requested(self, message: Any) -> None:
+        """Until the probe/fix screens land, show the exact CLI command for the action."""
+        from kubectl_certdoctor.report import fix_commands, probe_commands
+
+        act = message.action
+        f = act.finding
+        ids, cmds = (f.probes, probe_commands(f)) if act.kind == "probe" else \
+            (f.fixes, fix_commands(f))
+        cmd = dict(zip(ids, cmds, strict=False)).get(act.id, f"kubectl certdoctor {act.kind} "
+                                                              f"{act.id}")
+        self.notify(f"run: {cmd}", title=f"{act.kind} {act.id}", timeout=10)
+
+    # -- scope: namespace and context ----------------------------------------------------
+
+    def pick_namespace(self) -> None:
+        PickScreen = _screen("picker", "PickScreen")
+
+        ts = self.tree_screen
+        names = self.analysis.namespaces() if self.analysis is not None else []
+        if self.source.namespace and self.source.namespace not in names:
+            names = sorted([*names, self.source.namespace])
+        choices = [("all namespaces", ""), *[(n, n) for n in names]]
+        current = (ts.flt.namespace if ts is not None else None) or self.source.namespace or ""
+        self.push_screen(PickScreen("Namespace", choices, current),
+                         lambda v: None if v is None else self.set_namespace(v or None))
+
+    def set_namespace(self, ns: str | None) -> None:
+        """Narrow the view; a live store scoped to another namespace is re-scoped."""
+        ts = self.tree_screen
+        src = self.source
+        if isinstance(src, LiveSource) and src.namespace is not None and ns != src.namespace:
+            self._rescope(src, ns)
+        if ts is not None:
+            ts.set_filter(dataclasses.replace(ts.flt, namespace=ns))
+
+    @work(thread=True, group="rescope", exit_on_error=False, description="re-scope store")
+    def _rescope(self, src: LiveSource, ns: str | None) -> None:
+        src.set_namespace(ns)
+        self._dirty = True
+
+    def pick_context(self) -> None:
+        if not self.source.live:
+            self.notify("context switching needs a live cluster", severity="warning")
+            return
+        self._list_contexts()
+
+    @work(thread=True, group="contexts", exit_on_error=False, description="read kubeconfig")
+    def _list_contexts(self) -> None:
+        names = kubeconfig_contexts(self.opts)
+        self._from_thread(self._show_contexts, names)
+
+    def _show_contexts(self, names: list[str]) -> None:
+        PickScreen = _screen("picker", "PickScreen")
+
+        if not names:
+            self.notify("no contexts in the kubeconfig", severity="warning")
+            return
+        self.push_screen(PickScreen("Context", [(n, n) for n in names], self.source.context),
+                         lambda v: None if not v else self.switch_context(v))
+
+    def switch_context(self, context: str) -> None:
+        if not self.source.live:
+            self.notify("context switching needs a live cluster", severity="warning")
+            return
+        if context == self.source.context:
+            return
+        self._switching = True
+        self.refresh_header()
+        self._connect(context)
+
+    @work(thread=True, group="connect", exclusive=True, exit_on_error=False,
+          description="connect to context")
+    def _connect(self, context: str) -> None:
+        opts = dataclasses.replace(self.opts, context=context, namespace=None)
+        try:
+            new = LiveSource.connect(opts)
+        except CertdoctorError as e:
+            self._from_thread(self._switch_failed, str(e))
+            return
+        self._from_thread(self._swap, new, opts)
+
+    def _switch_failed(self, msg: str) -> None:
+        self._switching = False
+        self.refresh_header()
+        self.notify(msg, title="context switch failed", severity="error", timeout=8)
+
+    def _swap(self, new: LiveSource, opts: Options) -> None:
+        old = self.source
+        self._unsubscribe()
+        self.source = new
+        self.opts = opts
+        self._unsubscribe = new.subscribe(self._on_source_change)
+        new.start()
+        self._switching = False
+        self._dirty = True
+        ts = self.tree_screen
+        if ts is not None:
+            ts.flt = ViewFilter()
+        self._stop_old(old)
+        self.notify(f"switched to context {new.context}", timeout=3)
+
+    @work(thread=True, group="stop-old", exit_on_error=False, description="stop old source")
+    def _stop_old(self, old: DataSource) -> None:
+        if isinstance(old, LiveSource):
+            old.close()
+        else:
+            old.stop()
+
+
+def kubeconfig_contexts(opts: Options) -> list[str]:
+    """Context names from the kubeconfig files kubectl would read (first file wins)."""
+    import os
+
+    import yaml
+
+    from kubectl_certdoctor.cluster.connection import kubeconfig_paths
+
+    out: list[str] = []
+    for p in kubeconfig_paths(opts):
+        try:
+            with open(p, encoding="utf-8") as f:
+                doc = yaml.safe_load(f)
+        except (OSError, yaml.YAMLError):
+            continue
+        if not isinstance(doc, dict) or not os.path.isfile(p):
+            continue
+        for c in doc.get("contexts") or []:
+            if isinstance(c, dict) and isinstance(c.get("name"), str) and c["name"] not in out:
+                out.append(c["name"])
+    return out
+
+
+def demo_clock(now: datetime) -> Clock:
+    """A fixed clock (snapshot tests, screenshots)."""
+    return lambda: now

@@ -1,0 +1,271 @@
+"""``kubectl certdoctor fix <id> <kind>/<name>``: preview, RBAC check, dry run, confirm, apply.
+
+Order matters and is fixed: the preview (calls + diff) is printed first; the
+RBAC check and the server-side dry run happen before any question is asked; a
+real write needs ``--yes`` or a confirmation typed on a terminal (never assumed
+when stdin is not a TTY). Every attempt that reaches the cluster is audited.
+Bundles and the demo get the preview only: fixes need a live cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from kubectl_certdoctor.errors import ClusterError, ReadOnlyError, UsageError
+from kubectl_certdoctor.fixes import audit
+from kubectl_certdoctor.fixes.execute import apply, dry_run, rbac_check
+from kubectl_certdoctor.fixes.model import ConflictError, FixError, FixPlan, FixSpec, confirmation
+from kubectl_certdoctor.fixes.registry import FIXES
+from kubectl_certdoctor.fixes.targets import resolve
+from kubectl_certdoctor.fixes.verify import verify
+from kubectl_certdoctor.kinds import BY_NAME, Kind, lookup
+from kubectl_certdoctor.objects import ObjectSet, Ref
+from kubectl_certdoctor.options import Options
+
+if TYPE_CHECKING:
+    from kubectl_certdoctor.cluster.connection import Connection
+
+#: kinds that lead from a finding's object to the one a fix changes
+_CHAIN = ("Certificate", "CertificateRequest", "Order", "Challenge")
+_CONTROLLER_FIXES = ("add-no-proxy", "set-recursive-nameservers", "upgrade-guidance")
+
+
+def out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def err(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def list_fixes() -> int:
+    for spec in FIXES.values():
+        kind = "writes" if spec.mutating else "read-only"
+        out(f"{spec.id:27} {spec.title}")
+        out(f"{'':27} targets: {', '.join(spec.target_kinds)}; {kind}; resolves: "
+            f"{', '.join(spec.resolves)}")
+        for p in spec.param_help:
+            out(f"{'':27} --set {p}")
+    return 0
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for it in items or []:
+        key, sep, value = it.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"invalid --set {it!r}", hint="use --set KEY=VALUE")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def parse_target(word: str | None, namespace: str) -> Ref | None:
+    if not word:
+        return None
+    kind_word, sep, nm = word.partition("/")
+    if not sep or not nm:
+        raise UsageError(f"invalid target {word!r}", hint="use kind/name, e.g. certificate/web")
+    kind = lookup(kind_word)
+    if kind is None:
+        raise UsageError(f"unknown kind {kind_word!r}",
+                         hint="e.g. certificate, certificaterequest, challenge, order, issuer, "
+                              "clusterissuer, deployment")
+    return Ref(kind.name, namespace if kind.namespaced else "", nm)
+
+
+def _duration(value: str) -> float:
+    from kubectl_certdoctor.cli import parse_duration
+
+    return parse_duration(value, 30.0)
+
+
+def _list(conn: Connection, kind: Kind, namespace: str | None) -> list[dict[str, Any]]:
+    from kubectl_certdoctor.cluster.watch import kind_path
+
+    query = {"labelSelector": kind.label_selector} if kind.label_selector else None
+    doc = conn.get(kind_path(kind, namespace), query)
+    items = []
+    for o in (doc or {}).get("items") or []:
+        if isinstance(o, dict):
+            o.setdefault("kind", kind.name)
+            o.setdefault("apiVersion", kind.api_version)
+            items.append(o)
+    return items
+
+
+def read_objects(conn: Connection, spec: FixSpec, target: Ref | None,
+                 namespace: str) -> ObjectSet:
+    """Direct LISTs of just the kinds the fix reads (target namespace; Deployments by
+    cert-manager's label in every namespace; never Secrets), and a GET of the target."""
+    from kubectl_certdoctor.cluster.connection import ApiError
+
+    names = list(dict.fromkeys([*spec.reads, *(_CHAIN if target else ()),
+                                *([target.kind] if target else [])]))
+    if target and target.kind in ("Challenge", "Order", "Certificate", "CertificateRequest"):
+        names += ["Issuer", "ClusterIssuer"]
+    objs = ObjectSet(source="live", context=conn.context)
+    for nm in dict.fromkeys(names):
+        kind = BY_NAME.get(nm)
+        if kind is None or kind.name == "Secret":
+            continue
+        ns = None if kind.name == "Deployment" else namespace
+        try:
+            for o in _list(conn, kind, ns if kind.namespaced else None):
+                objs.add(o, kind.name)
+        except ApiError as e:
+            if e.status not in (403, 404):
+                raise
+    if "Service" in names and objs.get("Service", "default", "kubernetes") is None:
+        try:  # the API server's own Service: its IP must bypass any proxy
+            svc = conn.get("/api/v1/namespaces/default/services/kubernetes")
+            if isinstance(svc, dict):
+                objs.add(svc, "Service")
+        except ApiError:
+            pass
+    if target and objs.get(target.kind, target.namespace, target.name) is None:
+        from kubectl_certdoctor.fixes.model import object_path
+
+        try:
+            o = conn.get(object_path(target))
+        except ApiError as e:
+            if e.status == 404:
+                raise FixError(f"{target.kind} {target.name} not found"
+                               + (f" in namespace {target.namespace}" if target.namespace
+                                  else "")) from None
+            raise
+        if isinstance(o, dict):
+            objs.add(o, target.kind)
+    return objs
+
+
+def make_plan(spec: FixSpec, objs: ObjectSet, target: Ref | None,
+              params: dict[str, Any]) -> FixPlan:
+    if target is None:
+        if spec.id not in _CONTROLLER_FIXES:
+            raise UsageError(f"fix {spec.id} needs a target kind/name",
+                             hint="targets: " + ", ".join(spec.target_kinds))
+        from kubectl_certdoctor.fixes.targets import controller_ref
+
+        target = controller_ref(objs)
+        if target is None:
+            raise FixError("no cert-manager controller Deployment found",
+                           hint="name it: deployment/<name> -n <namespace>")
+    return spec.plan(objs, resolve(spec.id, objs, target), params)
+
+
+def _offline(opts: Options, spec: FixSpec, args: argparse.Namespace,
+             params: dict[str, Any]) -> int:
+    from datetime import UTC, datetime
+
+    from kubectl_certdoctor.commands.check import load_offline
+
+    objs = load_offline(opts, datetime.now(UTC))
+    target = parse_target(args.target, opts.namespace or "default")
+    plan = make_plan(spec, objs, target, params)
+    sys.stdout.write(plan.preview())
+    out("fixes need a live cluster: this is a preview of a bundle/demo, nothing was sent")
+    return 0
+
+
+def run(opts: Options, args: argparse.Namespace) -> int:
+    if args.fix_id == "list":
+        return list_fixes()
+    spec = FIXES.get(args.fix_id)
+    if spec is None:
+        raise UsageError(f"unknown fix {args.fix_id!r}", hint="one of: " + ", ".join(FIXES))
+    params = parse_params(getattr(args, "params", []) or [])
+    parse_target(args.target, "")  # a malformed target fails before any connection
+    if opts.offline:
+        return _offline(opts, spec, args, params)
+    from kubectl_certdoctor.cluster.connection import connect
+
+    conn = connect(opts)
+    try:
+        return _live(conn, opts, spec, args, params)
+    finally:
+        conn.close()
+
+
+def _record(conn: Connection, plan: FixPlan, result: str, **kw: Any) -> None:
+    audit.record_for(conn, plan, result, **kw)
+
+
+def _live(conn: Connection, opts: Options, spec: FixSpec, args: argparse.Namespace,
+          params: dict[str, Any]) -> int:
+    namespace = opts.namespace or conn.namespace or "default"
+    target = parse_target(args.target, namespace)
+    objs = read_objects(conn, spec, target, namespace)
+    plan = make_plan(spec, objs, target, params)
+    sys.stdout.write(plan.preview())
+    if not plan.calls:
+        if plan.noop_reason:
+            err(f"nothing to do: {plan.noop_reason}")
+            return 1
+        return 0
+    if opts.read_only:
+        _record(conn, plan, "refused", error="--read-only")
+        raise ReadOnlyError("--read-only is in force: fixes are disabled (preview only)")
+    verdict = rbac_check(conn, plan, read_only=opts.read_only)
+    if not verdict.allowed:
+        _record(conn, plan, "forbidden", error=verdict.reason)
+        err(f"not allowed: {verdict.reason}")
+        return 1
+    out(f"RBAC: allowed ({', '.join(ck.describe() for ck in verdict.checks)})")
+    out("server-side dry run (dryRun=All):")
+    dry = dry_run(conn, plan, read_only=opts.read_only)
+    for line in dry.lines():
+        out(f"  {line}")
+    if not dry.ok:
+        _record(conn, plan, "conflict" if dry.conflict else "dry-run-failed", dry_run=dry)
+        if dry.conflict:
+            raise ConflictError("the object changed since it was read; nothing was changed",
+                                hint="run the fix again")
+        err("the dry run failed: nothing was changed")
+        return 1
+    if args.dry_run:
+        _record(conn, plan, "dry-run", dry_run=dry)
+        out("dry run only: nothing was changed")
+        return 0
+    if not args.yes:
+        conf = confirmation(plan)
+        if not sys.stdin.isatty():
+            _record(conn, plan, "refused", dry_run=dry, error="no confirmation (stdin not a TTY)")
+            raise UsageError("refusing to change the cluster without confirmation: stdin is "
+                             "not a terminal", hint="pass --yes to confirm non-interactively")
+        try:
+            answer = input(conf.prompt)
+        except EOFError:
+            answer = ""
+        if not conf.accepts(answer):
+            _record(conn, plan, "cancelled", dry_run=dry)
+            err("cancelled: nothing was changed")
+            return 1
+    try:
+        applied = apply(conn, plan, read_only=opts.read_only)
+    except ConflictError as e:
+        _record(conn, plan, "conflict", dry_run=dry, applied=getattr(e, "result", None),
+                error=str(e))
+        raise
+    except ClusterError as e:
+        _record(conn, plan, "failed", dry_run=dry, error=str(e))
+        raise
+    out("applied:")
+    for line in applied.lines():
+        out(f"  {line}")
+    if not applied.ok:
+        _record(conn, plan, "failed", dry_run=dry, applied=applied)
+        err("the fix failed part-way; see the calls above")
+        return 1
+    timeout = _duration(getattr(args, "verify_timeout", "30s") or "30s")
+    verified = None
+    if timeout > 0 and plan.expect:
+        out(f"verifying (up to {timeout:g}s):")
+        verified = verify(conn, plan, timeout)
+        for line in verified.lines():
+            out(f"  {line}")
+    _record(conn, plan, "applied", dry_run=dry, applied=applied, verified=verified)
+    return 0

@@ -1,0 +1,66 @@
+"""``http01``: fetch the Challenge URL and compare the body with the key.
+
+cert-manager's self-check is a plain GET from inside the cluster that
+follows redirects and wants HTTP 200 with exactly the key; running the same
+GET from each vantage shows where it breaks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubectl_certdoctor.errors import UsageError
+from kubectl_certdoctor.probes.base import (
+    ProbeContext,
+    ProbeResult,
+    ProbeSpec,
+    Vantage,
+    VantageResult,
+)
+from kubectl_certdoctor.probes.common import combine, judge_fetch
+from kubectl_certdoctor.probes.nethttp import fetch, fetch_from_curl
+from kubectl_certdoctor.probes.runner import in_pods
+from kubectl_certdoctor.probes.targets import challenge_url, params_from
+
+
+def challenge_target(ctx: ProbeContext) -> str:
+    p = ctx.params
+    if p.url:
+        return p.url
+    if not p.domain:
+        raise UsageError("http01 needs a Challenge (or a URL/host) as target")
+    return challenge_url(p.domain, p.token, p.port)
+
+
+def fetch_everywhere(ctx: ProbeContext, url: str, script_id: str) -> dict[str, VantageResult]:
+    """The same GET from the workstation and from every runnable pod vantage, judged."""
+    p = ctx.params
+    results: dict[str, VantageResult] = ctx.partial
+    if ctx.runnable(Vantage.LOCAL):
+        ctx.progress(f"GET {url}", "local")
+        f = fetch(url, servers=p.nameservers, timeout=p.timeout, ca_pem=p.ca_pem)
+        ctx.progress(f.line(), "local")
+        results["local"] = judge_fetch("local", f, p.key)
+    ctx.check()
+
+    def interpret(v: Vantage, d: dict[str, Any]) -> VantageResult:
+        return judge_fetch(v.value, fetch_from_curl(d.get("fetch") or {}, url), p.key)
+
+    results.update(in_pods(ctx, {"URL": url}, interpret, script_id))
+    return results
+
+
+def execute(ctx: ProbeContext) -> ProbeResult:
+    url = challenge_target(ctx)
+    return combine("http01", fetch_everywhere(ctx, url, "http01"), what=f"GET {url}")
+
+
+SPEC = ProbeSpec(
+    id="http01",
+    title="Fetch the HTTP-01 challenge URL and compare the body with the key",
+    confirms=("HTTP01_SELF_CHECK_404", "HTTP01_SELF_CHECK_TIMEOUT", "HTTP01_SELF_CHECK_REDIRECT"),
+    vantages=(Vantage.LOCAL, Vantage.POD, Vantage.CERT_MANAGER),
+    execute=execute,
+    params_from=params_from,
+    target_help="Challenge/<name>, or a URL",
+)

@@ -1,0 +1,69 @@
+"""Issuer rules: ISSUER_NOT_FOUND, ISSUER_NOT_READY."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from kubectl_certdoctor.graph import Graph, issuer_ref_of
+from kubectl_certdoctor.objects import as_dict, dig, name, namespace
+from kubectl_certdoctor.rules.acme import account_mismatch, acme_network_error
+from kubectl_certdoctor.rules.catalog import make
+from kubectl_certdoctor.rules.finding import Finding
+from kubectl_certdoctor.rules.util import cond_ev, cond_text, field_ev
+from kubectl_certdoctor.status import Status
+
+
+def issuer_not_found(graph: Graph, now: datetime) -> list[Finding]:
+    """Certificates hanging under a ``missing:`` placeholder."""
+    out: list[Finding] = []
+    issuers = graph.objs.of_kind("Issuer")
+    cluster_issuers = {name(o) for o in graph.objs.of_kind("ClusterIssuer")}
+    for root in graph.roots:
+        if root.status is not Status.MISSING or not root.id.startswith("missing:"):
+            continue
+        for cert in root.children:
+            if cert.obj is None:
+                continue
+            ir = issuer_ref_of(cert.obj)
+            nm, ns = ir.ref.name, ir.ref.namespace
+            if ir.bad_kind:
+                why = f" (kind {ir.kind!r} is neither Issuer nor ClusterIssuer)"
+            elif ir.ref.kind == "Issuer" and nm in cluster_issuers:
+                why = f" (a ClusterIssuer named {nm} exists: set issuerRef.kind: ClusterIssuer)"
+            else:
+                elsewhere = sorted(namespace(o) for o in issuers if name(o) == nm)
+                if ir.ref.kind == "Issuer" and elsewhere:
+                    why = (f" (an Issuer {nm} exists in namespace {', '.join(elsewhere)}, but "
+                           f"Issuers only serve their own namespace)")
+                elif ir.ref.kind == "ClusterIssuer" and elsewhere:
+                    why = f" (only a namespaced Issuer {nm} exists: set issuerRef.kind: Issuer)"
+                else:
+                    why = ""
+            ref_s = f"{ir.ref.kind} {ns}/{nm}" if ns else f"{ir.ref.kind} {nm}"
+            out.append(make(
+                "ISSUER_NOT_FOUND", cert.ref,
+                [field_ev("Certificate", "spec.issuerRef",
+                          as_dict(dig(cert.obj, "spec", "issuerRef"))),
+                 f"no {ref_s} in the cluster"],
+                data={"issuer": str(ir.ref)},
+                kind=ir.kind, name=nm, ref=ref_s, why=why,
+            ))
+    return out
+
+
+def issuer_not_ready(graph: Graph, now: datetime) -> list[Finding]:
+    out: list[Finding] = []
+    for kind in ("ClusterIssuer", "Issuer"):
+        for node in graph.of_kind(kind):
+            obj = node.obj or {}
+            st, reason, msg = cond_text(obj, "Ready")
+            if st != "False":
+                continue
+            if acme_network_error(graph, obj) or account_mismatch(obj):
+                continue
+            out.append(make(
+                "ISSUER_NOT_READY", node.ref, [cond_ev(kind, obj, "Ready")],
+                kind=kind, name=node.ref.name, reason=reason or "no reason",
+                message=msg or "(no message)",
+            ))
+    return out

@@ -1,0 +1,96 @@
+"""Helpers shared by the rules: evidence strings, error patterns, request lookup."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from kubectl_certdoctor.graph import Graph, Node
+from kubectl_certdoctor.objects import Obj, as_int, condition, dig, parse_time, text
+
+#: Go network errors that mean "could not connect" (not "connected and got an answer")
+NETWORK_ERRORS = (
+    "context deadline exceeded", "i/o timeout", "client.timeout exceeded",
+    "connection refused", "no such host", "tls handshake timeout", "network is unreachable",
+    "no route to host", "connection reset by peer", "proxyconnect", "eof",
+)
+
+
+def q(value: Any) -> str:
+    """A value quoted as JSON, so evidence shows the exact text."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    try:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def field_ev(kind: str, path: str, value: Any) -> str:
+    """``Challenge.status.reason: "…"``."""
+    return f"{kind}.{path}: {q(value)}"
+
+
+def cond_ev(kind: str, obj: Obj, ctype: str) -> str:
+    c = condition(obj, ctype) or {}
+    parts = [f"{kind}.status.conditions[{ctype}]: {text(c.get('status')) or 'absent'}"]
+    if text(c.get("reason")):
+        parts.append(f"reason {text(c.get('reason'))}")
+    if text(c.get("message")):
+        parts.append(f"message {q(text(c.get('message')))}")
+    return ", ".join(parts)
+
+
+def network_error(message: str) -> str | None:
+    """The first network-error phrase in ``message`` (None when there is none)."""
+    low = message.lower()
+    for p in NETWORK_ERRORS:
+        if p == "eof":
+            if re.search(r"\beof\b", low):
+                return "EOF"
+            continue
+        if p in low:
+            i = low.index(p)
+            return message[i:i + len(p)]
+    return None
+
+
+def cond_text(obj: Obj, ctype: str) -> tuple[str, str, str]:
+    c = condition(obj, ctype) or {}
+    return text(c.get("status")), text(c.get("reason")), text(c.get("message"))
+
+
+def latest_request(graph: Graph, cert: Node) -> Node | None:
+    """The CertificateRequest with the highest revision under a Certificate node."""
+    return graph.latest_requests.get(cert.id)
+
+
+def is_current_request(graph: Graph, cr: Node) -> bool:
+    """True when the request is the one that matters now: the newest of its Certificate and
+    newer than the Certificate's issued revision; or a request without a Certificate."""
+    cert = graph.parent(cr)
+    if cert is None or cert.ref.kind != "Certificate" or cert.obj is None:
+        return True
+    if graph.latest_requests.get(cert.id) is not cr:
+        return False
+    issued = as_int(dig(cert.obj, "status", "revision"), 0)
+    return graph.revisions.get(cr.id, 0) > issued or issued == 0
+
+
+#: creation times this far after "now" are clock skew; beyond it the age is unknown
+CLOCK_SKEW = timedelta(minutes=1)
+
+
+def age(obj: Obj, now: datetime) -> timedelta | None:
+    """How long the object has existed; None when unknown (no creationTimestamp, or one in
+    the future: an object re-created from a bundle or judged at an earlier capture time).
+    Grace periods apply only when the age is known."""
+    t = parse_time(dig(obj, "metadata", "creationTimestamp"))
+    if t is None:
+        return None
+    a = now - t
+    if a < -CLOCK_SKEW:
+        return None
+    return max(a, timedelta(0))

@@ -1,0 +1,278 @@
+"""Where the UI gets its objects from: a live cluster or a file, behind one interface.
+
+The Textual app never talks to the Kubernetes API: it reads ``DataSource.snapshot()``
+(an ``ObjectSet``) and ``states()`` from a worker thread, and is told about changes
+through ``subscribe``. That keeps the UI loop free of IO and lets the same screens
+run on a bundle, on the demo scenarios and on a live cluster.
+
+- ``StaticSource``: a bundle (``--from-file``) or the demo (``--demo``). Read-only,
+  never touches a network; ``refresh()`` re-reads the file (the demo is re-shifted
+  to "now").
+- ``LiveSource``: a ``cluster.store.Store`` over a ``Connection`` (LIST+WATCH per kind
+  in background threads). Read-only when ``--read-only`` was given.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from kubectl_certdoctor.errors import UsageError
+from kubectl_certdoctor.kinds import BY_NAME
+from kubectl_certdoctor.objects import ObjectSet
+
+if TYPE_CHECKING:
+    from kubectl_certdoctor.cluster.connection import Connection
+    from kubectl_certdoctor.cluster.store import Store
+    from kubectl_certdoctor.options import Options
+
+Callback = Callable[[str], None]
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """One kind's state as the header shows it (same words as the store's KindState)."""
+
+    state: str
+    message: str = ""
+
+
+class DataSource(ABC):
+    """What the app consumes. Every method may be called from any thread."""
+
+    #: True for a cluster (changes arrive by themselves), False for a file or the demo
+    live: bool = False
+    #: mutations (fixes, debug pods) are unbound when True
+    read_only: bool = True
+    #: kubeconfig context, or the context recorded in a bundle
+    context: str = ""
+    #: namespace the data is scoped to (None: all namespaces)
+    namespace: str | None = None
+    #: a short description for the header: "live", "bundle: x.yaml", "demo"
+    origin: str = ""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._callbacks: list[Callback] = []
+
+    @abstractmethod
+    def snapshot(self) -> ObjectSet:
+        """A consistent copy of every object (cheap: called on every rebuild)."""
+
+    def states(self) -> dict[str, SourceState]:
+        """Per-kind connection state (empty for offline sources)."""
+        return {}
+
+    def subscribe(self, cb: Callback) -> Callable[[], None]:
+        """``cb(kind)`` is called from a background thread after each change."""
+        with self._lock:
+            self._callbacks.append(cb)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if cb in self._callbacks:
+                    self._callbacks.remove(cb)
+        return unsubscribe
+
+    def start(self) -> None:  # noqa: B027  (optional hook)
+        """Begin producing data (threads for live; nothing for static sources)."""
+
+    def stop(self) -> None:  # noqa: B027  (optional hook)
+        """Stop background work; must return quickly."""
+
+    def refresh(self) -> None:  # noqa: B027  (optional hook)
+        """Re-read everything (relist / reload the file)."""
+
+    def _notify(self, kind: str) -> None:
+        with self._lock:
+            cbs = list(self._callbacks)
+        for cb in cbs:
+            cb(kind)
+
+
+class StaticSource(DataSource):
+    """A bundle file or the demo scenarios: read-only, offline, never a network call."""
+
+    live = False
+    read_only = True
+
+    def __init__(self, *, path: str | None = None, demo: str | None = None,
+                 clock: Clock = utcnow) -> None:
+        if path is None and demo is None:
+            raise UsageError("a static source needs a bundle path or a demo name")
+        super().__init__()
+        self.path = path
+        self.demo = demo
+        self.clock = clock
+        self._objs = self._load()
+        self.context = self._objs.context or ("demo" if demo is not None else "")
+        self.origin = f"bundle: {os.path.basename(path)}" if path is not None else "demo"
+
+    def _load(self) -> ObjectSet:
+        if self.path is not None:
+            from kubectl_certdoctor.bundle import load_bundle
+
+            return load_bundle(self.path)
+        from kubectl_certdoctor import scenarios
+
+        now = self.clock()
+        if self.demo in (None, "", "all"):
+            return scenarios.load_demo(now)
+        if self.demo not in scenarios.names():
+            raise UsageError(f"unknown demo scenario {self.demo!r}",
+                             hint="one of: " + ", ".join(scenarios.names()))
+        return scenarios.load(self.demo, now)
+
+    @classmethod
+    def of(cls, objs: ObjectSet, *, origin: str = "bundle") -> StaticSource:
+        """A static source over objects already in memory (tests, a dump just taken)."""
+        self = cls.__new__(cls)
+        DataSource.__init__(self)
+        self.path = None
+        self.demo = None
+        self.clock = utcnow
+        self._objs = objs
+        self.context = objs.context
+        self.origin = origin
+        return self
+
+    def snapshot(self) -> ObjectSet:
+        return ObjectSet(objects={k: dict(v) for k, v in self._objs.objects.items()},
+                         source=self._objs.source, context=self._objs.context)
+
+    def refresh(self) -> None:
+        if self.path is None and self.demo is None:
+            self._notify("*")
+            return
+        self._objs = self._load()
+        self._notify("*")
+
+
+class LiveSource(DataSource):
+    """A live cluster: a ``Store`` (LIST+WATCH per kind) over one connection."""
+
+    live = True
+
+    def __init__(self, conn: Connection, namespace: str | None, *, read_only: bool = False,
+                 store_factory: Callable[[Connection, str | None], Store] | None = None
+                 ) -> None:
+        super().__init__()
+        self.conn = conn
+        self.namespace = namespace or None
+        self.read_only = read_only
+        self.context = conn.context
+        self.origin = "live"
+        self._factory = store_factory or _default_store
+        self._store = self._factory(conn, self.namespace)
+        self._unsub = self._store.subscribe(self._notify)
+        self._started = False
+
+    @classmethod
+    def connect(cls, opts: Options) -> LiveSource:
+        """Connect as kubectl would (raises ClusterError with one line) and scope the store."""
+        from kubectl_certdoctor.cluster.connection import connect
+
+        conn = connect(opts)
+        ns = None if opts.all_namespaces else (opts.namespace or conn.namespace or "default")
+        return cls(conn, ns, read_only=opts.read_only)
+
+    @property
+    def store(self) -> Store:
+        return self._store
+
+    def start(self) -> None:
+        self._started = True
+        self._store.start()
+
+    def stop(self) -> None:
+        self._unsub()
+        self._store.stop()
+
+    def close(self) -> None:
+        """Stop and drop the connection (used when switching contexts)."""
+        self.stop()
+        self.conn.close()
+
+    def refresh(self) -> None:
+        self._store.refresh()
+
+    def snapshot(self) -> ObjectSet:
+        return self._store.snapshot()
+
+    def states(self) -> dict[str, SourceState]:
+        return {k: SourceState(s.state, s.message) for k, s in self._store.states().items()}
+
+    def set_namespace(self, namespace: str | None) -> None:
+        """Re-scope: a new store for the namespace (None: all namespaces)."""
+        namespace = namespace or None
+        if namespace == self.namespace:
+            return
+        old, unsub = self._store, self._unsub
+        unsub()
+        old.stop()
+        self.namespace = namespace
+        self._store = self._factory(self.conn, namespace)
+        self._unsub = self._store.subscribe(self._notify)
+        if self._started:
+            self._store.start()
+        self._notify("*")
+
+
+def _default_store(conn: Connection, namespace: str | None) -> Store:
+    from kubectl_certdoctor.cluster.store import Store
+
+    return Store(conn, namespace)
+
+
+def connection_summary(states: dict[str, SourceState]) -> str:
+    """The header's connection word: 'live', 'syncing', 'reconnecting',
+    'forbidden: orders, challenges' (optional kinds that are absent are ignored)."""
+    if not states:
+        return ""
+    parts: list[str] = []
+    by: dict[str, list[str]] = {}
+    for kind, s in states.items():
+        k = BY_NAME.get(kind)
+        if s.state == "missing" and k is not None and k.optional:
+            continue
+        by.setdefault(s.state, []).append(kind)
+    if "reconnecting" in by:
+        parts.append("reconnecting")
+    elif "syncing" in by:
+        parts.append("syncing")
+    elif "error" in by:
+        parts.append("error: " + ", ".join(_plural(k) for k in sorted(by["error"])))
+    else:
+        parts.append("live")
+    if "forbidden" in by:
+        parts.append("forbidden: " + ", ".join(_plural(k) for k in _ordered(by["forbidden"])))
+    missing = [k for k in by.get("missing", []) if not (BY_NAME.get(k) and BY_NAME[k].crd)]
+    if missing:
+        parts.append("missing: " + ", ".join(_plural(k) for k in _ordered(missing)))
+    return "; ".join(parts)
+
+
+def cert_manager_missing(states: dict[str, SourceState]) -> bool:
+    """True when the server does not serve cert-manager's Certificate CRD."""
+    s = states.get("Certificate")
+    return s is not None and s.state == "missing"
+
+
+def _plural(kind: str) -> str:
+    k = BY_NAME.get(kind)
+    return k.plural if k is not None else kind.lower()
+
+
+def _ordered(kinds: list[str]) -> list[str]:
+    order = list(BY_NAME)
+    return sorted(kinds, key=lambda k: order.index(k) if k in order else len(order))

@@ -1,0 +1,252 @@
+"""The Issuer → Certificate → CertificateRequest → Order → Challenge tree, updated in place.
+
+Live updates must not disturb the person reading the tree: nodes are reconciled by id
+(an id → TreeNode index), labels are replaced with ``set_label`` only when they changed,
+only changed children are added or removed, and the cursor follows its node, not its
+line. Children are materialised lazily when a node is expanded, so 10,000 objects cost
+only the rows a person has opened.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from kubectl_certdoctor.graph import Node
+from kubectl_certdoctor.widgets.labels import forbidden_label, node_label
+from kubectl_certdoctor.widgets.view import Analysis
+
+FLASH_SECONDS = 1.2
+FORBIDDEN_ID = "forbidden:"
+
+LabelKey = tuple[object, ...]
+
+
+class CertTree(Tree[str]):
+    """A ``Tree`` whose node data is the graph node id."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Move down", show=False),
+        Binding("k", "cursor_up", "Move up", show=False),
+        # the screen decides (expand, open detail, go to parent); the Tree would scroll
+        Binding("right", "screen.right", "Expand, or open the detail", show=False),
+        Binding("left", "screen.left", "Collapse, or go to the parent", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("cluster", id=id)
+        self.show_root = False
+        self.auto_expand = False
+        self.guide_depth = 3
+        self.analysis: Analysis | None = None
+        self.visible_ids: set[str] | None = None
+        self.forbidden: list[str] = []
+        self._index: dict[str, TreeNode[str]] = {}
+        self._keys: dict[str, tuple[LabelKey, LabelKey]] = {}
+        self._flash_until: dict[str, float] = {}
+        self._first = True
+        self._first_fill = False
+        self._want_expanded: set[str] = set()
+        #: ids whose rows are open: survives a row being filtered out and coming back
+        self._expanded_ids: set[str] = set()
+
+    # -- public -----------------------------------------------------------------------
+
+    def node_for(self, node_id: str) -> TreeNode[str] | None:
+        return self._index.get(node_id)
+
+    @property
+    def cursor_id(self) -> str | None:
+        n = self.cursor_node
+        return n.data if n is not None else None
+
+    def apply(self, analysis: Analysis, visible: set[str] | None, expand: Iterable[str] = (),
+              forbidden: list[str] | None = None) -> None:
+        """Show ``analysis``: reconcile materialised rows with the new graph."""
+        keep = self.cursor_id
+        old = self.analysis
+        self.analysis = analysis
+        self.visible_ids = visible
+        self.forbidden = list(forbidden or [])
+        flash = not self._first
+        self._first_fill = self._first
+        self._first = False
+        for i in expand:
+            tn = self._index.get(i)
+            self._expanded_ids.add(i)
+            if tn is not None and not tn.is_expanded:
+                tn._expanded = True  # reconciled below; no NodeExpanded round-trip
+        self._want_expanded = set(expand)
+        roots = self._kids_of_roots()
+        self._reconcile(self.root, roots, flash)
+        self._restore_cursor(keep, old)
+        if self._flash_until:
+            self.set_timer(FLASH_SECONDS + 0.05, self._unflash)
+
+    def reveal(self, node_id: str) -> bool:
+        """Expand the ancestors of ``node_id`` and put the cursor on it."""
+        a = self.analysis
+        if a is None or node_id not in a.graph.nodes:
+            return False
+        chain: list[Node] = []
+        n: Node | None = a.graph.nodes[node_id]
+        while n is not None:
+            chain.append(n)
+            n = a.graph.nodes.get(n.parent_id) if n.parent_id else None
+        for anc in reversed(chain[1:]):
+            tn = self._index.get(anc.id)
+            if tn is None:
+                return False
+            if not tn.is_expanded:
+                tn._expanded = True
+                self._expanded_ids.add(anc.id)
+                self._reconcile(tn, self._kids(anc), False)
+        target = self._index.get(node_id)
+        if target is None:
+            return False
+        self._invalidate()
+        self.move_cursor(target)
+        return True
+
+    # -- reconciliation -----------------------------------------------------------------
+
+    def _kids(self, node: Node) -> list[Node]:
+        vis = self.visible_ids
+        if vis is None:
+            return node.children
+        return [c for c in node.children if c.id in vis]
+
+    def _kids_of_roots(self) -> list[Node]:
+        assert self.analysis is not None
+        vis = self.visible_ids
+        roots = self.analysis.graph.roots
+        return roots if vis is None else [r for r in roots if r.id in vis]
+
+    def _label(self, node: Node, flash: bool) -> Text | None:
+        """The new label, or None when the row is unchanged."""
+        a = self.analysis
+        assert a is not None
+        worst = a.worst(node)
+        code = (worst.code, worst.severity) if worst is not None else None
+        content: LabelKey = (node.status, node.reason, code, node.ref, node.obj is None)
+        age: LabelKey = (node.age, int((a.now - node.age).total_seconds() // 60)
+                         if node.age is not None else 0)
+        old = self._keys.get(node.id)
+        now = time.monotonic()
+        if old is not None and flash and old[0] != content:
+            self._flash_until[node.id] = now + FLASH_SECONDS
+        flashing = self._flash_until.get(node.id, 0.0) > now
+        if old is not None and old == (content, age) and not flashing:
+            return None
+        self._keys[node.id] = (content, age)
+        return node_label(node, a.now, worst, flash=flashing)
+
+    def _reconcile(self, parent: TreeNode[str], kids: list[Node], flash: bool) -> None:
+        wanted = [k.id for k in kids]
+        if parent is self.root and self.forbidden:
+            wanted = [FORBIDDEN_ID, *wanted]
+        wanted_set = set(wanted)
+        for child in list(parent.children):
+            if child.data not in wanted_set:
+                self._drop(child)
+                child.remove()
+        present = {c.data: c for c in parent.children}
+        if parent is self.root and self.forbidden:
+            label = forbidden_label(self.forbidden)
+            if FORBIDDEN_ID in present:
+                present[FORBIDDEN_ID].set_label(label)
+            else:
+                self._index[FORBIDDEN_ID] = parent.add(label, FORBIDDEN_ID, before=0,
+                                                       allow_expand=False)
+            offset = 1
+        else:
+            offset = 0
+        for pos, node in enumerate(kids, start=offset):
+            grandkids = self._kids(node)
+            tn = present.get(node.id)
+            if tn is None:
+                assert self.analysis is not None
+                label = self._label(node, flash) or node_label(node, self.analysis.now, None)
+                expand = (node.id in self._want_expanded or node.id in self._expanded_ids
+                          or (parent is self.root and self._first_fill))
+                if expand:
+                    self._expanded_ids.add(node.id)
+                before = pos if pos < len(parent.children) else None
+                tn = parent.add(label, node.id, before=before, expand=expand,
+                                allow_expand=bool(grandkids))
+                self._index[node.id] = tn
+            else:
+                new_label = self._label(node, flash)
+                if new_label is not None:
+                    tn.set_label(new_label)
+                if tn.allow_expand != bool(grandkids):
+                    tn.allow_expand = bool(grandkids)
+            if tn.is_expanded and grandkids:
+                self._reconcile(tn, grandkids, flash)
+            elif tn.children and not grandkids:
+                for c in list(tn.children):
+                    self._drop(c)
+                tn.remove_children()
+
+    def _drop(self, tn: TreeNode[str]) -> None:
+        stack = [tn]
+        while stack:
+            n = stack.pop()
+            if n.data is not None:
+                self._index.pop(n.data, None)
+                self._keys.pop(n.data, None)
+                self._flash_until.pop(n.data, None)
+            stack.extend(n.children)
+
+    def _restore_cursor(self, keep: str | None, old: Analysis | None) -> None:
+        if keep is None:
+            return
+        tn = self._index.get(keep)
+        if tn is None and old is not None:
+            # the node went away: land on its nearest surviving ancestor
+            n = old.graph.nodes.get(keep)
+            while n is not None and tn is None:
+                n = old.graph.nodes.get(n.parent_id) if n.parent_id else None
+                if n is not None:
+                    tn = self._index.get(n.id)
+        if tn is None:
+            return
+        _ = self._tree_lines  # rebuild lines so the node knows its line
+        line = tn.line
+        if line >= 0 and line != self.cursor_line:
+            self.cursor_line = line
+
+    def _unflash(self) -> None:
+        a = self.analysis
+        if a is None:
+            return
+        now = time.monotonic()
+        due = [i for i, t in self._flash_until.items() if t <= now]
+        for i in due:
+            self._flash_until.pop(i, None)
+            tn = self._index.get(i)
+            n = a.graph.nodes.get(i)
+            if tn is not None and n is not None:
+                tn.set_label(node_label(n, a.now, a.worst(n)))
+        if self._flash_until:
+            self.set_timer(0.2, self._unflash)
+
+    # -- lazy expansion -------------------------------------------------------------------
+
+    def _on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
+        a = self.analysis
+        nid = event.node.data
+        if a is None or nid is None or nid not in a.graph.nodes:
+            return
+        self._expanded_ids.add(nid)
+        self._reconcile(event.node, self._kids(a.graph.nodes[nid]), False)
+
+    def _on_tree_node_collapsed(self, event: Tree.NodeCollapsed[str]) -> None:
+        if event.node.data is not None:
+            self._expanded_ids.discard(event.node.data)

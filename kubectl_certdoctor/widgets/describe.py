@@ -1,0 +1,401 @@
+"""What the detail screen says about one object, as Rich renderables (pure functions).
+
+Kept apart from the screen so snapshot tests and the screen share one rendering, and so
+nothing here can touch the network: it reads the ``Analysis`` only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from kubectl_certdoctor.backoff import certificate_backoff, human
+from kubectl_certdoctor.graph import Node, event_time, issuer_ref_of
+from kubectl_certdoctor.objects import (
+    Obj,
+    Ref,
+    as_dict,
+    as_list,
+    conditions,
+    dig,
+    parse_time,
+    text,
+)
+from kubectl_certdoctor.objects import annotations as annotations_of
+from kubectl_certdoctor.rules.finding import Finding
+from kubectl_certdoctor.widgets.certinfo import CertInfo, parse_secret, spec_mismatches
+from kubectl_certdoctor.widgets.labels import (
+    COLOUR,
+    SEVERITY_STYLE,
+    SEVERITY_TEXT,
+    status_badge,
+    where,
+)
+from kubectl_certdoctor.widgets.view import Analysis
+
+
+@dataclass(frozen=True)
+class Action:
+    """A probe or fix a finding points at; the probe/fix screens will run them."""
+
+    key: str
+    kind: str  # "probe" | "fix"
+    id: str
+    finding: Finding
+    available: bool
+    why: str = ""
+
+
+def actions_for(findings: list[Finding], *, offline: bool, read_only: bool) -> list[Action]:
+    out: list[Action] = []
+    seen: set[tuple[str, str]] = set()
+    for f in findings:
+        for kind, ids in (("probe", f.probes), ("fix", f.fixes)):
+            for i in ids:
+                if (kind, i) in seen:
+                    continue
+                seen.add((kind, i))
+                if offline:
+                    ok, why = False, "not available on a bundle"
+                elif kind == "fix" and read_only:
+                    ok, why = False, "read-only"
+                else:
+                    ok, why = True, ""
+                key = str(len(out) + 1) if len(out) < 9 else ""
+                out.append(Action(key, kind, i, f, ok, why))
+    return out
+
+
+def _fmt_time(value: object, now: datetime) -> Text:
+    t = parse_time(value)
+    if t is None:
+        return Text(text(value) or "-", style="dim")
+    rel = human(now - t) + " ago" if t <= now else "in " + human(t - now)
+    return Text.assemble(text(value), (f"  ({rel})", "dim"))
+
+
+def _kv(rows: list[tuple[str, RenderableType | str]]) -> Table:
+    t = Table.grid(padding=(0, 2))
+    t.add_column(style="bold cyan", no_wrap=True)
+    t.add_column(overflow="fold")
+    for k, v in rows:
+        t.add_row(k, v if not isinstance(v, str) else Text(v))
+    return t
+
+
+def _section(title: str) -> Text:
+    return Text(f"\n{title}", style="bold underline")
+
+
+def title(node: Node, a: Analysis) -> Text:
+    t = Text()
+    t.append_text(status_badge(node.status))
+    t.append("  ")
+    t.append(node.ref.kind, style="dim")
+    t.append(" ")
+    t.append(where(node), style="bold")
+    if node.reason:
+        t.append("\n")
+        t.append(node.reason, style=COLOUR.get(node.status, ""))
+    return t
+
+
+def actions_note(actions: list[Action]) -> Text | None:
+    """One line saying why greyed actions cannot run (instead of repeating it per action)."""
+    whys = sorted({a.why for a in actions if not a.available and a.why})
+    if not whys:
+        return None
+    return Text("Greyed actions: " + "; ".join(whys) + ".", style="bright_black")
+
+
+def findings_block(findings: list[Finding], actions: list[Action]) -> RenderableType:
+    if not findings:
+        return Text("No findings: nothing wrong was diagnosed for this object.", style="green")
+    parts: list[RenderableType] = []
+    for f in findings:
+        head = Text()
+        head.append(f" {f.severity.value.upper()} ", style=SEVERITY_STYLE[f.severity])
+        head.append(" ")
+        head.append(f.code, style=f"bold {SEVERITY_TEXT[f.severity]}")
+        head.append("  ")
+        head.append(f.title, style="bold")
+        parts.append(head)
+        parts.append(Text(f.explanation))
+        if f.evidence:
+            parts.append(Text("Evidence:", style="dim"))
+            for e in f.evidence:
+                parts.append(Text.assemble(("  • ", "dim"), e))
+        for word, kind, ids in (("Confirm with", "probe", f.probes), ("Fix with", "fix", f.fixes)):
+            if not ids:
+                continue
+            line = Text.assemble((f"{word}: ", "dim"))
+            for i in ids:
+                act = next((a for a in actions if a.kind == kind and a.id == i), None)
+                key = f"[{act.key}] " if act is not None and act.key else ""
+                line.append(f"{key}{kind} {i}", style="bold" if act is None or act.available
+                            else "bright_black")
+                line.append("   ")
+            parts.append(line)
+        parts.append(Text(""))
+    return Group(*parts)
+
+
+def conditions_table(obj: Obj, now: datetime) -> RenderableType:
+    conds = conditions(obj)
+    if not conds:
+        return Text("no conditions", style="dim")
+    t = Table(show_edge=False, pad_edge=False, expand=True)
+    t.add_column("Type", style="bold", no_wrap=True)
+    t.add_column("Status", no_wrap=True)
+    t.add_column("Reason", no_wrap=True)
+    t.add_column("Age", no_wrap=True, style="dim")
+    t.add_column("Message", overflow="fold", ratio=1)
+    for c in conds:
+        st = text(c.get("status"))
+        style = {"True": "green", "False": "red"}.get(st, "yellow")
+        when = parse_time(c.get("lastTransitionTime"))
+        t.add_row(text(c.get("type")), Text(st, style=style), text(c.get("reason")),
+                  human(now - when) if when else "", Text(text(c.get("message"))))
+    return t
+
+
+def _issuer_ref(obj: Obj) -> str:
+    ir = issuer_ref_of(obj)
+    s = f"{ir.kind} {ir.ref.name}"
+    if ir.group != "cert-manager.io":
+        s += f" ({ir.group})"
+    return s
+
+
+def fields(node: Node, a: Analysis) -> RenderableType:
+    obj = node.obj or {}
+    spec = as_dict(obj.get("spec"))
+    st = as_dict(obj.get("status"))
+    now = a.now
+    kind = node.ref.kind
+    rows: list[tuple[str, RenderableType | str]] = []
+    if kind == "Certificate":
+        rows += [
+            ("dnsNames", ", ".join(text(d) for d in as_list(spec.get("dnsNames"))) or "-"),
+            ("commonName", text(spec.get("commonName")) or "-"),
+            ("secretName", text(spec.get("secretName")) or "-"),
+            ("issuerRef", _issuer_ref(obj)),
+            ("renewBefore", text(spec.get("renewBefore")) or "-"),
+            ("renewalTime", _fmt_time(st.get("renewalTime"), now)),
+            ("notBefore", _fmt_time(st.get("notBefore"), now)),
+            ("notAfter", _fmt_time(st.get("notAfter"), now)),
+            ("revision", text(st.get("revision")) or "-"),
+            ("failedIssuanceAttempts", text(st.get("failedIssuanceAttempts")) or "0"),
+            ("lastFailureTime", _fmt_time(st.get("lastFailureTime"), now)),
+        ]
+        bo = certificate_backoff(obj, now, a.graph.backoff)
+        if bo is not None:
+            when = bo.next_attempt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            if bo.active:
+                nxt = Text.assemble((f"{when}  (in {human(bo.remaining)})", "bold yellow"),
+                                    (f"  backoff {human(bo.delay)} ({bo.config.source})", "dim"))
+            else:
+                nxt = Text(f"{when}  (due {human(-bo.remaining)} ago; retrying)", style="dim")
+            rows.append(("next retry", nxt))
+    elif kind == "CertificateRequest":
+        ann = annotations_of(obj)
+        rows += [
+            ("issuerRef", _issuer_ref(obj)),
+            ("revision", ann.get("cert-manager.io/certificate-revision", "-")),
+            ("certificate", ann.get("cert-manager.io/certificate-name", "-")),
+            ("username", text(spec.get("username")) or "-"),
+            ("failureTime", _fmt_time(st.get("failureTime"), now)),
+            ("certificate issued", "yes" if st.get("certificate") else "no"),
+        ]
+    elif kind == "Order":
+        rows += [
+            ("state", text(st.get("state")) or "-"),
+            ("reason", text(st.get("reason")) or "-"),
+            ("url", text(st.get("url")) or "-"),
+            ("dnsNames", ", ".join(text(d) for d in as_list(spec.get("dnsNames"))) or "-"),
+            ("finalizeURL", text(st.get("finalizeURL")) or "-"),
+        ]
+        for az in as_list(st.get("authorizations")):
+            if not isinstance(az, dict):
+                continue
+            ident = text(dig(az, "identifier"))
+            types = ", ".join(text(c.get("type")) for c in as_list(az.get("challenges"))
+                              if isinstance(c, dict))
+            rows.append(("authorization", f"{ident} {text(az.get('state'))} "
+                                          f"{'(wildcard) ' if az.get('wildcard') else ''}"
+                                          f"[{types}] {text(az.get('url'))}"))
+    elif kind == "Challenge":
+        solver = as_dict(spec.get("solver"))
+        http01 = as_dict(dig(solver, "http01", "ingress"))
+        rows += [
+            ("type", text(spec.get("type")) or "-"),
+            ("dnsName", text(spec.get("dnsName")) or "-"),
+            ("token", text(spec.get("token")) or "-"),
+            ("key", text(spec.get("key")) or "-"),
+            ("presented", text(st.get("presented")) or "false"),
+            ("processing", text(st.get("processing")) or "false"),
+            ("state", text(st.get("state")) or "-"),
+            ("reason", Text(text(st.get("reason")) or "-",
+                            style=COLOUR.get(node.status, ""))),
+            ("url", text(spec.get("url")) or "-"),
+        ]
+        if http01:
+            cls = text(http01.get("ingressClassName")) or text(http01.get("class")) or "-"
+            rows.append(("solver ingress class", cls))
+        if "dns01" in solver:
+            provider = ", ".join(k for k in as_dict(solver.get("dns01")) if k != "cnameStrategy")
+            rows.append(("solver dns01", provider or "-"))
+    elif kind in ("Issuer", "ClusterIssuer"):
+        kinds = [k for k in ("acme", "ca", "vault", "selfSigned", "venafi") if k in spec]
+        rows.append(("type", ", ".join(kinds) or "-"))
+        acme = as_dict(spec.get("acme"))
+        if acme:
+            rows += [
+                ("ACME server", text(acme.get("server")) or "-"),
+                ("email", text(acme.get("email")) or "-"),
+                ("account secret", text(dig(acme, "privateKeySecretRef", "name")) or "-"),
+                ("account URI", text(dig(st, "acme", "uri")) or "-"),
+            ]
+            for s in as_list(acme.get("solvers")):
+                if isinstance(s, dict):
+                    rows.append(("solver", _solver(s)))
+        if "vault" in spec:
+            v = as_dict(spec.get("vault"))
+            rows += [("vault server", text(v.get("server")) or "-"),
+                     ("vault path", text(v.get("path")) or "-")]
+        if "ca" in spec:
+            rows.append(("CA secret", text(dig(spec, "ca", "secretName")) or "-"))
+    elif node.obj is None:
+        rows.append(("note", node.reason or "placeholder"))
+    if not rows:
+        return Text("")
+    return _kv(rows)
+
+
+def _solver(s: Obj) -> str:
+    sel = as_dict(s.get("selector"))
+    names = ", ".join(text(d) for d in as_list(sel.get("dnsNames")))
+    if "http01" in s:
+        ing = as_dict(dig(s, "http01", "ingress"))
+        cls = text(ing.get("ingressClassName")) or text(ing.get("class"))
+        what = f"http01 ingress class={cls or '-'}"
+        if "gatewayHTTPRoute" in as_dict(s.get("http01")):
+            what = "http01 gatewayHTTPRoute"
+    elif "dns01" in s:
+        what = "dns01 " + ", ".join(k for k in as_dict(s.get("dns01")) if k != "cnameStrategy")
+    else:
+        what = "?"
+    return f"{what}{'  for ' + names if names else ''}"
+
+
+def events_table(a: Analysis, ref: Ref) -> RenderableType:
+    evs = a.graph.events_for(ref)
+    if not evs:
+        return Text("no events (events expire after an hour by default)", style="dim")
+    t = Table(show_edge=False, pad_edge=False, expand=True)
+    t.add_column("Type", no_wrap=True)
+    t.add_column("Reason", no_wrap=True, style="bold")
+    t.add_column("Age", no_wrap=True, style="dim")
+    t.add_column("Count", no_wrap=True, justify="right")
+    t.add_column("From", no_wrap=True, style="dim")
+    t.add_column("Message", overflow="fold", ratio=1)
+    for ev in evs:
+        when = event_time(ev)
+        typ = text(ev.get("type"))
+        src = text(dig(ev, "source", "component")) or text(ev.get("reportingController"))
+        t.add_row(Text(typ, style="yellow" if typ == "Warning" else "green"),
+                  text(ev.get("reason")), human(a.now - when) if when else "",
+                  text(ev.get("count")) or "1", src, Text(text(ev.get("message") or
+                                                               ev.get("note"))))
+    return t
+
+
+def _cert_rows(info: CertInfo, now: datetime) -> list[tuple[str, RenderableType | str]]:
+    return [
+        ("subject", info.subject or "-"),
+        ("SANs", ", ".join([*info.dns_names, *info.ip_addresses]) or "-"),
+        ("issuer", info.issuer or "-"),
+        ("notBefore", _fmt_time(info.not_before.isoformat(), now)),
+        ("notAfter", Text.assemble(_fmt_time(info.not_after.isoformat(), now),
+                                   (" EXPIRED", "bold red") if info.not_after <= now else "")),
+        ("serial", info.serial),
+    ]
+
+
+def related_block(node: Node, a: Analysis) -> RenderableType:
+    if node.obj is None:
+        return Text("")
+    refs = a.graph.related(node.ref)
+    parts: list[RenderableType] = []
+    if node.ref.kind == "Certificate":
+        sn = text(dig(node.obj, "spec", "secretName"))
+        if sn and Ref("Secret", node.ref.namespace, sn) not in refs:
+            st = a.states.get("Secret")
+            why = "forbidden to read Secrets" if st and st.state == "forbidden" \
+                else "does not exist (yet)"
+            parts.append(Text.assemble(("Secret ", "dim"), (f"{node.ref.namespace}/{sn}", "bold"),
+                                       (f"  {why}", "yellow")))
+    for r in refs:
+        obj = a.graph.objs.get(r.kind, r.namespace, r.name) or {}
+        head = Text.assemble((f"{r.kind} ", "dim"),
+                             (f"{r.namespace}/{r.name}" if r.namespace else r.name, "bold"))
+        parts.append(head)
+        if r.kind == "Secret":
+            info = parse_secret(obj)
+            if isinstance(info, CertInfo):
+                rows = _cert_rows(info, a.now)
+                if node.ref.kind == "Certificate":
+                    miss = spec_mismatches(info, node.obj)
+                    rows.append(("matches spec", Text("yes", style="green") if not miss
+                                 else Text("; ".join(miss), style="bold red")))
+                parts.append(_kv(rows))
+            elif isinstance(info, str):
+                parts.append(Text(f"  {info}", style="yellow"))
+        elif r.kind == "Pod":
+            parts.append(Text(f"  phase {text(dig(obj, 'status', 'phase')) or '?'}", style="dim"))
+        elif r.kind == "Ingress":
+            cls = text(dig(obj, "spec", "ingressClassName")) or \
+                annotations_of(obj).get("kubernetes.io/ingress.class", "-")
+            hosts = ", ".join(text(x.get("host")) for x in as_list(dig(obj, "spec", "rules"))
+                              if isinstance(x, dict))
+            lbs = ", ".join(text(x.get("ip") or x.get("hostname")) for x in
+                            as_list(dig(obj, "status", "loadBalancer", "ingress"))
+                            if isinstance(x, dict))
+            parts.append(Text(f"  class {cls}  hosts {hosts or '-'}  address {lbs or '-'}",
+                              style="dim"))
+        elif r.kind == "Service":
+            ports = ", ".join(text(p.get("port")) for p in as_list(dig(obj, "spec", "ports"))
+                              if isinstance(p, dict))
+            parts.append(Text(f"  type {text(dig(obj, 'spec', 'type')) or 'ClusterIP'}  "
+                              f"ports {ports or '-'}", style="dim"))
+    if not parts:
+        return Text("no related objects", style="dim")
+    return Group(*parts)
+
+
+def describe(node: Node, a: Analysis, actions: list[Action]) -> list[RenderableType]:
+    """The whole describe tab, top to bottom."""
+    obj = node.obj or {}
+    fs = a.by_object.get(node.ref, [])
+    out: list[RenderableType] = [title(node, a)]
+    out += [_section(f"Findings ({len(fs)})"), findings_block(fs, actions)]
+    note = actions_note(actions)
+    if note is not None:
+        out.append(note)
+    out += [_section("Fields"), fields(node, a)]
+    if node.obj is not None:
+        out += [_section("Conditions"), conditions_table(obj, a.now)]
+    out += [_section("Related"), related_block(node, a)]
+    if node.children:
+        kids = Text()
+        for c in node.children[:20]:
+            kids.append_text(status_badge(c.status))
+            kids.append(f" {c.ref.kind} {where(c)}  ")
+            kids.append(c.reason, style="dim")
+            kids.append("\n")
+        out += [_section(f"Children ({len(node.children)})"), kids]
+    return out

@@ -1,0 +1,203 @@
+"""The analysed state the screens show, and the filters over it.
+
+``analyse`` runs in a worker thread (graph + rules are pure but not free on 10,000
+objects); the UI thread only receives the finished ``Analysis``. Filters compute the
+set of visible node ids, closed under ancestors so every match keeps its chain.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kubectl_certdoctor.graph import Graph, Node, build_graph
+from kubectl_certdoctor.objects import ObjectSet, Ref
+from kubectl_certdoctor.rules import findings_by_object, run_rules
+from kubectl_certdoctor.rules.finding import Finding, Severity
+from kubectl_certdoctor.source import SourceState
+from kubectl_certdoctor.status import Status
+from kubectl_certdoctor.versions import controller_version
+from kubectl_certdoctor.widgets.labels import PROBLEM
+
+#: expand every match's ancestors only when a filter leaves fewer matches than this
+AUTO_EXPAND_LIMIT = 500
+TREE_KINDS = ("Issuer", "ClusterIssuer", "Certificate", "CertificateRequest", "Order",
+              "Challenge")
+
+
+@dataclass
+class Analysis:
+    """One consistent picture: objects, graph, findings and connection states."""
+
+    graph: Graph
+    findings: list[Finding]
+    by_object: dict[Ref, list[Finding]]
+    states: dict[str, SourceState]
+    now: datetime
+    version: str = ""
+    #: Certificate counts by bucket: ready / failing / pending
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def worst(self, node: Node) -> Finding | None:
+        fs = self.by_object.get(node.ref)
+        return fs[0] if fs else None
+
+    def namespaces(self) -> list[str]:
+        seen = {n.ref.namespace for n in self.graph.nodes.values() if n.ref.namespace}
+        return sorted(seen)
+
+    def is_problem(self, node: Node) -> bool:
+        if node.status in PROBLEM:
+            return True
+        return any(f.severity in (Severity.ERROR, Severity.WARNING)
+                   for f in self.by_object.get(node.ref, ()))
+
+    def empty(self) -> bool:
+        return not any(n.obj is not None for n in self.graph.nodes.values())
+
+
+def analyse(objs: ObjectSet, states: dict[str, SourceState], now: datetime) -> Analysis:
+    """Graph + findings + counts (pure; run off the UI thread)."""
+    graph = build_graph(objs, now)
+    findings = run_rules(graph, now)
+    by_object = findings_by_object(findings)
+    counts: Counter[str] = Counter()
+    for n in graph.of_kind("Certificate"):
+        if _chain_failing(n, graph, by_object):
+            counts["failing"] += 1
+        elif n.status is Status.READY:
+            counts["ready"] += 1
+        else:
+            counts["pending"] += 1
+    cv = controller_version(objs)
+    return Analysis(graph, findings, by_object, states, now, str(cv[0]) if cv else "", counts)
+
+
+def _chain_failing(cert: Node, graph: Graph, by_object: dict[Ref, list[Finding]]) -> bool:
+    """A Certificate counts as failing when it, anything issuing it, or (while it is not
+    ready) its issuer is failed or has an error finding: a Challenge stuck on a 404 makes
+    its Certificate "failing"."""
+    issuer = graph.parent(cert)
+    if issuer is not None and cert.status is not Status.READY and (
+            issuer.status in PROBLEM or any(f.severity is Severity.ERROR
+                                            for f in by_object.get(issuer.ref, ()))):
+        return True  # stuck behind a broken or missing issuer
+    stack = [cert]
+    while stack:
+        n = stack.pop()
+        if n.status in PROBLEM or any(f.severity is Severity.ERROR
+                                      for f in by_object.get(n.ref, ())):
+            return True
+        stack.extend(n.children)
+    return False
+
+
+@dataclass(frozen=True)
+class ViewFilter:
+    """What the user narrowed the tree to (all empty: everything)."""
+
+    text: str = ""
+    problems: bool = False
+    namespace: str | None = None
+    kind: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.text or self.problems or self.namespace or self.kind)
+
+    def describe(self) -> str:
+        parts = []
+        if self.text:
+            parts.append(f"/{self.text}")
+        if self.problems:
+            parts.append("problems only")
+        if self.kind:
+            parts.append(f"kind {self.kind}")
+        return ", ".join(parts)
+
+
+def _close_up(a: Analysis, ids: set[str]) -> set[str]:
+    nodes = a.graph.nodes
+    out = set(ids)
+    for i in ids:
+        n = nodes.get(i)
+        while n is not None and n.parent_id and n.parent_id not in out:
+            out.add(n.parent_id)
+            n = nodes.get(n.parent_id)
+    return out
+
+
+def _subtree(node: Node, into: set[str]) -> None:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        into.add(n.id)
+        stack.extend(n.children)
+
+
+def visible_ids(a: Analysis, f: ViewFilter) -> tuple[set[str] | None, set[str]]:
+    """(visible ids or None for all, ids to expand so the matches show)."""
+    if not f.active:
+        return None, set()
+    nodes = a.graph.nodes.values()
+    visible: set[str] | None = None
+    matches: set[str] = set()
+
+    def narrow(ids: set[str]) -> None:
+        nonlocal visible
+        visible = ids if visible is None else visible & ids
+
+    if f.namespace:
+        hit: set[str] = set()
+        for n in nodes:
+            if n.ref.namespace == f.namespace:
+                _subtree(n, hit)
+        narrow(_close_up(a, hit))
+    if f.text:
+        needle = f.text.lower()
+        direct = {n.id for n in nodes
+                  if needle in n.ref.name.lower() or needle in n.ref.namespace.lower()}
+        hit = set()
+        for i in direct:
+            _subtree(a.graph.nodes[i], hit)
+        matches |= direct
+        narrow(_close_up(a, hit))
+    if f.problems:
+        direct = {n.id for n in nodes if a.is_problem(n)}
+        matches |= direct
+        narrow(_close_up(a, direct))
+    if f.kind:
+        direct = {n.id for n in nodes if n.ref.kind == f.kind}
+        matches |= direct
+        narrow(_close_up(a, direct))
+    assert visible is not None
+    expand: set[str] = set()
+    shown = matches & visible
+    if len(shown) <= AUTO_EXPAND_LIMIT:
+        for i in shown:
+            cur: Node | None = a.graph.nodes.get(i)
+            while cur is not None and cur.parent_id:
+                expand.add(cur.parent_id)
+                cur = a.graph.nodes.get(cur.parent_id)
+    return visible, expand
+
+
+def problem_path_ids(a: Analysis, limit: int = 300, only: set[str] | None = None) -> set[str]:
+    """Ancestors of problem nodes (of those in ``only``, if given): opened so trouble is
+    one glance away."""
+    out: set[str] = set()
+    count = 0
+    nodes = a.graph.nodes.values() if only is None else \
+        [a.graph.nodes[i] for i in only if i in a.graph.nodes]
+    for n in nodes:
+        if n.obj is None or not a.is_problem(n):
+            continue
+        count += 1
+        if count > limit:
+            break
+        p: Node | None = a.graph.nodes.get(n.parent_id) if n.parent_id else None
+        while p is not None:
+            out.add(p.id)
+            p = a.graph.nodes.get(p.parent_id) if p.parent_id else None
+    return out

@@ -1,0 +1,139 @@
+"""The detail screen: describe (findings, fields, conditions, related), events, YAML.
+
+One screen with three tabs so `d`, `e` and `y` are the same keys here as on the tree.
+Everything comes from the app's latest ``Analysis``; a live update re-renders in place
+and keeps the scroll position.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import yaml
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from kubectl_certdoctor.graph import Node
+from kubectl_certdoctor.redact import sanitize
+from kubectl_certdoctor.widgets.describe import Action, actions_for, describe, events_table
+from kubectl_certdoctor.widgets.header import StatusHeader
+from kubectl_certdoctor.widgets.view import Analysis
+
+if TYPE_CHECKING:
+    from kubectl_certdoctor.app import CertDoctorApp
+
+TABS = {"describe": "tab-describe", "events": "tab-events", "yaml": "tab-yaml"}
+
+
+def object_yaml(node: Node) -> str:
+    """Sanitised YAML without managedFields (noise that hides the fields that matter)."""
+    if node.obj is None:
+        return f"# {node.ref.kind} {node.ref.name}: {node.reason}\n"
+    obj = sanitize(node.obj)
+    md = dict(obj.get("metadata") or {})
+    md.pop("managedFields", None)
+    obj = {**obj, "metadata": md}
+    return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, width=120)
+
+
+class DetailScreen(Screen[None]):
+    """Everything about one node. ``esc`` goes back to the tree."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back", show=False),
+        Binding("d", "tab('describe')", "Describe"),
+        Binding("e", "tab('events')", "Events"),
+        Binding("y", "tab('yaml')", "YAML"),
+        Binding("j", "scroll(1)", "Down", show=False),
+        Binding("k", "scroll(-1)", "Up", show=False),
+        Binding("question_mark", "app.help", "Help"),
+        *[Binding(str(i), f"run_action({i})", f"Action {i}", show=False) for i in range(1, 10)],
+    ]
+
+    class ActionRequested(Message):
+        """A probe/fix key was pressed; the app (and later the probe/fix screens) run it."""
+
+        def __init__(self, action: Action) -> None:
+            super().__init__()
+            self.action = action
+
+    def __init__(self, node_id: str, tab: str = "describe") -> None:
+        super().__init__()
+        self.node_id = node_id
+        self.initial_tab = tab
+        self.actions: list[Action] = []
+        self._shown: tuple[object, ...] | None = None
+
+    @property
+    def cd_app(self) -> CertDoctorApp:
+        from kubectl_certdoctor.app import CertDoctorApp
+
+        assert isinstance(self.app, CertDoctorApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        with TabbedContent(initial=TABS.get(self.initial_tab, "tab-describe")):
+            with TabPane("Describe", id="tab-describe"), VerticalScroll(id="describe-scroll"):
+                yield Static(id="describe")
+            with TabPane("Events", id="tab-events"), VerticalScroll(id="events-scroll"):
+                yield Static(id="events")
+            with TabPane("YAML", id="tab-yaml"), VerticalScroll(id="yaml-scroll"):
+                yield Static(id="yaml")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        a = self.cd_app.analysis
+        if a is not None:
+            self.show_analysis(a)
+        self.cd_app.refresh_header()
+
+    def show_analysis(self, a: Analysis) -> None:
+        """Re-render when the object (or its findings/events) changed."""
+        node = a.graph.nodes.get(self.node_id)
+        if node is None:
+            self.query_one("#describe", Static).update(
+                Text(f"{self.node_id} no longer exists in the cluster.", style="bold yellow"))
+            return
+        key = (id(node.obj), node.status, node.reason, tuple(a.by_object.get(node.ref, ())),
+               len(a.graph.events_for(node.ref)), a.now.replace(second=0, microsecond=0))
+        if key == self._shown:
+            return
+        self._shown = key
+        src = self.cd_app.source
+        self.actions = actions_for(a.by_object.get(node.ref, []), offline=not src.live,
+                                   read_only=src.read_only)
+        from rich.console import Group
+
+        self.query_one("#describe", Static).update(Group(*describe(node, a, self.actions)))
+        self.query_one("#events", Static).update(events_table(a, node.ref))
+        self.query_one("#yaml", Static).update(
+            Syntax(object_yaml(node), "yaml", theme="ansi_dark", word_wrap=True))
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = TABS[tab]
+
+    def action_scroll(self, delta: int) -> None:
+        pane = self.query_one(TabbedContent).active
+        scroller = {"tab-describe": "#describe-scroll", "tab-events": "#events-scroll",
+                    "tab-yaml": "#yaml-scroll"}.get(pane, "#describe-scroll")
+        self.query_one(scroller, VerticalScroll).scroll_relative(y=delta, animate=False)
+
+    def action_run_action(self, n: int) -> None:
+        act = next((a for a in self.actions if a.key == str(n)), None)
+        if act is None:
+            return
+        if not act.available:
+            self.notify(f"{act.kind} {act.id}: {act.why}", severity="warning")
+            return
+        self.post_message(self.ActionRequested(act))

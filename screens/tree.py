@@ -1,0 +1,307 @@
+"""The main screen: the forest per issuer, header, filter and ``:`` command line.
+
+Keys follow k9s: arrows/j/k move, enter/→ open, ← close, ``/`` filter, ``p`` problems,
+``n`` namespace, ``c`` context, ``d``/``y``/``e`` describe/YAML/events, ``f`` findings,
+``r`` refresh, ``?`` help, ``:`` commands, ``q`` quit. Context switching is hidden when
+the data comes from a file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tree
+
+from kubectl_certdoctor.kinds import CERT_MANAGER_KINDS
+from kubectl_certdoctor.source import cert_manager_missing
+from kubectl_certdoctor.widgets.certtree import FORBIDDEN_ID, CertTree
+from kubectl_certdoctor.widgets.commands import parse
+from kubectl_certdoctor.widgets.header import StatusHeader
+from kubectl_certdoctor.widgets.view import Analysis, ViewFilter, problem_path_ids, visible_ids
+
+if TYPE_CHECKING:
+    from kubectl_certdoctor.app import CertDoctorApp
+
+
+class TreeScreen(Screen[None]):
+    """Owns the view filter; the app hands it each new ``Analysis``."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Expand, or open the detail", show=False),
+        Binding("right", "right", "Expand, or open the detail", show=False),
+        Binding("left", "left", "Collapse, or go to the parent", show=False),
+        Binding("slash", "filter", "Filter"),
+        Binding("p", "problems", "Problems"),
+        Binding("n", "namespace", "Namespace"),
+        Binding("c", "context", "Context"),
+        Binding("d", "detail('describe')", "Describe"),
+        Binding("y", "detail('yaml')", "YAML"),
+        Binding("e", "detail('events')", "Events"),
+        Binding("f", "findings", "Findings"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("colon", "command", "Command"),
+        Binding("question_mark", "app.help", "Help"),
+        Binding("escape", "escape", "Clear filter", show=False),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.flt = ViewFilter()
+        self._synced = False
+        self._seen: set[str] = set()
+
+    @property
+    def cd_app(self) -> CertDoctorApp:
+        from kubectl_certdoctor.app import CertDoctorApp
+
+        assert isinstance(self.app, CertDoctorApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        with Container(id="body"):
+            yield CertTree(id="tree")
+            yield Static(id="notice")
+        yield Input(placeholder="/ filter by name or namespace — enter keeps it, esc clears",
+                    id="filter")
+        yield Input(placeholder=": command — cert ch ns NAME ctx NAME q (esc cancels)",
+                    id="command")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one("#command").display = False
+        self.query_one(CertTree).focus()
+        a = self.cd_app.analysis
+        if a is not None:
+            self.show_analysis(a)
+        else:
+            self.query_one("#notice", Static).update(Text("Reading the cluster…", style="dim"))
+            self.query_one(CertTree).display = False
+
+    @property
+    def cert_tree(self) -> CertTree:
+        return self.query_one(CertTree)
+
+    # -- data ----------------------------------------------------------------------------
+
+    def show_analysis(self, a: Analysis) -> None:
+        tree = self.cert_tree
+        notice = self.query_one("#notice", Static)
+        src = self.cd_app.source
+        if cert_manager_missing(a.states):
+            tree.display = False
+            notice.display = True
+            notice.update(Text.assemble(
+                ("cert-manager is not installed", "bold red"),
+                f" in context {src.context or '(current)'}.\n\n",
+                "The API server does not serve certificates.cert-manager.io, so there is "
+                "nothing to diagnose yet.\nInstall cert-manager (https://cert-manager.io/docs/"
+                "installation/), or switch context with ", ("c", "bold"), " or ",
+                (":ctx NAME", "bold"), ".\n\nPress ", ("q", "bold"), " to quit.",
+            ))
+            return
+        if a.empty():
+            tree.display = False
+            notice.display = True
+            scope = src.namespace or self.flt.namespace
+            where = f"namespace {scope}" if scope else "any namespace"
+            notice.update(Text.assemble(
+                ("No cert-manager objects", "bold"), f" in {where}",
+                f" (context {src.context}).\n\n" if src.context else ".\n\n",
+                "No Issuer, ClusterIssuer or Certificate exists yet. ",
+                "Try all namespaces (", ("-A", "bold"), " or ", (":ns", "bold"), "), "
+                "create an Issuer and a Certificate, or explore the demo with ",
+                ("kubectl certdoctor --demo", "bold"), ".",
+            ))
+            return
+        notice.display = False
+        tree.display = True
+        self._apply(a)
+
+    def _apply(self, a: Analysis, extra_expand: set[str] | None = None) -> None:
+        visible, expand = visible_ids(a, self.flt)
+        if not self._synced:
+            # until every kind has listed once, open the path to every problem
+            expand |= problem_path_ids(a)
+            self._synced = all(s.state != "syncing" for s in a.states.values())
+            self._seen = set(a.graph.nodes)
+        else:
+            # afterwards only new trouble is opened; what the user closed stays closed
+            fresh = set(a.graph.nodes) - self._seen
+            if fresh:
+                expand |= problem_path_ids(a, only=fresh)
+                self._seen |= fresh
+        if extra_expand:
+            expand |= extra_expand
+        forbidden = [k.name for k in CERT_MANAGER_KINDS
+                     if a.states.get(k.name) is not None
+                     and a.states[k.name].state == "forbidden"]
+        self.cert_tree.apply(a, visible, expand, forbidden)
+        if self.cert_tree.cursor_line < 0 and self.cert_tree.last_line >= 0:
+            self.cert_tree.cursor_line = 0
+
+    def set_filter(self, flt: ViewFilter) -> None:
+        self.flt = flt
+        a = self.cd_app.analysis
+        if a is not None and self.cert_tree.display:
+            self._apply(a)
+        self.cd_app.refresh_header()
+
+    # -- tree events ---------------------------------------------------------------------
+
+    @on(Tree.NodeSelected)
+    def _selected(self, event: Tree.NodeSelected[str]) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        """enter: expand a closed node that has children, otherwise open its detail."""
+        tn = self.cert_tree.cursor_node
+        if tn is None or tn.data == FORBIDDEN_ID:
+            return
+        if tn.allow_expand and not tn.is_expanded:
+            tn.expand()
+        else:
+            self.action_detail("describe")
+
+    def action_right(self) -> None:
+        tn = self.cert_tree.cursor_node
+        if tn is None or tn.data == FORBIDDEN_ID:
+            return
+        if tn.allow_expand and not tn.is_expanded:
+            tn.expand()
+        elif tn.is_expanded and tn.children:
+            self.cert_tree.move_cursor(tn.children[0])
+        else:
+            self.action_detail("describe")
+
+    def action_left(self) -> None:
+        tn = self.cert_tree.cursor_node
+        if tn is None:
+            return
+        if tn.is_expanded and tn.allow_expand:
+            tn.collapse()
+        elif tn.parent is not None and tn.parent is not self.cert_tree.root:
+            self.cert_tree.move_cursor(tn.parent)
+
+    # -- actions -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # offline: context switching is hidden, not merely refused
+        return not (action == "context" and not self.cd_app.source.live)
+
+    def action_detail(self, tab: str) -> None:
+        nid = self.cert_tree.cursor_id
+        if nid is None or nid == FORBIDDEN_ID:
+            return
+        self.cd_app.open_detail(nid, tab)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.value = self.flt.text
+        box.focus()
+
+    def action_command(self) -> None:
+        box = self.query_one("#command", Input)
+        box.display = True
+        box.value = ""
+        box.focus()
+
+    def action_problems(self) -> None:
+        self.set_filter(ViewFilter(self.flt.text, not self.flt.problems, self.flt.namespace,
+                                   self.flt.kind))
+        self.notify("problems only" if self.flt.problems else "showing everything",
+                    timeout=1.5)
+
+    def action_escape(self) -> None:
+        """esc on the tree: drop the text filter, problems-only and kind filters."""
+        box = self.query_one("#filter", Input)
+        box.value = ""
+        box.display = False
+        if self.flt.text or self.flt.problems or self.flt.kind:
+            self.set_filter(ViewFilter(namespace=self.flt.namespace))
+
+    def action_findings(self) -> None:
+        self.cd_app.open_findings()
+
+    def action_refresh(self) -> None:
+        self.cd_app.refresh_source()
+
+    def action_namespace(self) -> None:
+        self.cd_app.pick_namespace()
+
+    def action_context(self) -> None:
+        self.cd_app.pick_context()
+
+    # -- inputs --------------------------------------------------------------------------
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.set_filter(ViewFilter(event.value.strip(), self.flt.problems, self.flt.namespace,
+                                   self.flt.kind))
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = bool(self.flt.text)
+        self.cert_tree.focus()
+        if self.cert_tree.cursor_line < 0 and self.cert_tree.last_line >= 0:
+            self.cert_tree.cursor_line = 0
+
+    @on(Input.Submitted, "#command")
+    def _command_done(self, event: Input.Submitted) -> None:
+        box = self.query_one("#command", Input)
+        box.display = False
+        self.cert_tree.focus()
+        self.run_command(event.value)
+
+    def run_command(self, line: str) -> None:
+        cmd = parse(line)
+        app = self.cd_app
+        if cmd.verb == "quit":
+            app.exit(0)
+        elif cmd.verb == "kind":
+            self.set_filter(ViewFilter(self.flt.text, self.flt.problems, self.flt.namespace,
+                                       cmd.arg))
+        elif cmd.verb == "all":
+            self.set_filter(ViewFilter(namespace=self.flt.namespace))
+        elif cmd.verb == "ns":
+            app.set_namespace(cmd.arg)
+        elif cmd.verb == "ctx":
+            if not cmd.arg:
+                self.action_context()
+            else:
+                app.switch_context(cmd.arg)
+        elif cmd.verb == "problems":
+            self.action_problems()
+        elif cmd.verb == "findings":
+            self.action_findings()
+        elif cmd.verb == "help":
+            app.action_help()
+        elif cmd.verb == "refresh":
+            self.action_refresh()
+        else:
+            self.notify(cmd.arg or "unknown command", severity="error")
+
+    def on_key(self, event: object) -> None:
+        from textual import events
+
+        if not isinstance(event, events.Key) or event.key != "escape":
+            return
+        focused = self.focused
+        if isinstance(focused, Input):
+            event.stop()
+            focused.display = False
+            if focused.id == "filter":
+                self.set_filter(ViewFilter(problems=self.flt.problems,
+                                           namespace=self.flt.namespace, kind=self.flt.kind))
+            self.cert_tree.focus()

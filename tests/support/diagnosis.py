@@ -1,0 +1,119 @@
+"""Small factories for cert-manager objects, shared by the graph/rules/check tests.
+
+Objects are plain dicts exactly as the API serves them, so tests read like YAML.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from kubectl_certdoctor.objects import Obj, ObjectSet
+
+NOW = datetime(2026, 11, 23, 7, 0, 0, tzinfo=UTC)
+
+
+def ts(delta: timedelta = timedelta(0)) -> str:
+    """RFC 3339 time relative to NOW."""
+    return (NOW + delta).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cond(ctype: str, status: str, reason: str = "", message: str = "") -> dict[str, Any]:
+    return {"type": ctype, "status": status, "reason": reason, "message": message,
+            "lastTransitionTime": ts(-timedelta(hours=1))}
+
+
+def meta(name: str, ns: str | None, uid: str | None = None, **extra: Any) -> dict[str, Any]:
+    md: dict[str, Any] = {"name": name, "creationTimestamp": ts(-timedelta(days=1))}
+    if ns:
+        md["namespace"] = ns
+    md["uid"] = uid or f"uid-{ns}-{name}"
+    md.update(extra)
+    return md
+
+
+def owner(kind: str, name: str, ns: str | None, api: str = "cert-manager.io/v1") -> dict[str, Any]:
+    return {"apiVersion": api, "kind": kind, "name": name, "uid": f"uid-{ns}-{name}",
+            "controller": True}
+
+
+def issuer(name: str, ns: str | None = "default", ready: str = "True", message: str = "",
+           reason: str = "", spec: dict[str, Any] | None = None,
+           status: dict[str, Any] | None = None) -> Obj:
+    kind = "Issuer" if ns else "ClusterIssuer"
+    st: dict[str, Any] = {"conditions": [cond("Ready", ready, reason, message)]}
+    st.update(status or {})
+    return {"apiVersion": "cert-manager.io/v1", "kind": kind, "metadata": meta(name, ns),
+            "spec": spec or {"selfSigned": {}}, "status": st}
+
+
+def certificate(name: str, ns: str = "default", issuer: str = "iss", kind: str = "Issuer",
+                group: str | None = None, ready: str = "True", message: str = "",
+                status: dict[str, Any] | None = None, dns: tuple[str, ...] = ("a.test",),
+                spec: dict[str, Any] | None = None) -> Obj:
+    ref: dict[str, Any] = {"name": issuer, "kind": kind}
+    if group:
+        ref["group"] = group
+    sp: dict[str, Any] = {"secretName": f"{name}-tls", "dnsNames": list(dns), "issuerRef": ref}
+    sp.update(spec or {})
+    st: dict[str, Any] = {"conditions": [cond("Ready", ready, "", message)]}
+    st.update(status or {})
+    return {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+            "metadata": meta(name, ns), "spec": sp, "status": st}
+
+
+def request(name: str, cert: str | None, ns: str = "default", revision: int = 1,
+            conds: list[dict[str, Any]] | None = None, issuer: str = "iss",
+            kind: str = "Issuer", by_annotation: bool = False) -> Obj:
+    md = meta(name, ns, annotations={"cert-manager.io/certificate-revision": str(revision)})
+    if cert:
+        if by_annotation:
+            md["annotations"]["cert-manager.io/certificate-name"] = cert
+        else:
+            md["ownerReferences"] = [owner("Certificate", cert, ns)]
+    return {"apiVersion": "cert-manager.io/v1", "kind": "CertificateRequest", "metadata": md,
+            "spec": {"issuerRef": {"name": issuer, "kind": kind}, "request": "LS0t"},
+            "status": {"conditions": conds if conds is not None else [
+                cond("Approved", "True", "cert-manager.io", "approved"),
+                cond("Ready", "True", "Issued", "Certificate fetched from issuer successfully")]}}
+
+
+def order(name: str, cr: str | None, ns: str = "default", state: str = "pending",
+          reason: str = "", issuer: str = "iss", kind: str = "Issuer") -> Obj:
+    md = meta(name, ns)
+    if cr:
+        md["ownerReferences"] = [owner("CertificateRequest", cr, ns)]
+    st: dict[str, Any] = {"state": state}
+    if reason:
+        st["reason"] = reason
+    return {"apiVersion": "acme.cert-manager.io/v1", "kind": "Order", "metadata": md,
+            "spec": {"issuerRef": {"name": issuer, "kind": kind}, "dnsNames": ["a.test"],
+                     "request": "LS0t"},
+            "status": st}
+
+
+def challenge(name: str, order_name: str | None, ns: str = "default", state: str = "pending",
+              reason: str = "", ctype: str = "HTTP-01", host: str = "a.test",
+              issuer: str = "iss", kind: str = "Issuer",
+              solver: dict[str, Any] | None = None) -> Obj:
+    md = meta(name, ns)
+    if order_name:
+        md["ownerReferences"] = [owner("Order", order_name, ns, "acme.cert-manager.io/v1")]
+    return {"apiVersion": "acme.cert-manager.io/v1", "kind": "Challenge", "metadata": md,
+            "spec": {"type": ctype, "dnsName": host, "token": "tok", "key": "tok.key",
+                     "url": "https://acme.test/chall/1", "authorizationURL": "https://acme.test/authz/1",
+                     "issuerRef": {"name": issuer, "kind": kind},
+                     "solver": solver or {"http01": {"ingress": {"ingressClassName": "nginx"}}}},
+            "status": {"state": state, "reason": reason, "presented": True,
+                       "processing": True}}
+
+
+def event(name: str, ns: str, kind: str, obj_name: str, obj_ns: str, message: str,
+          when: timedelta, reason: str = "Reason", etype: str = "Warning") -> Obj:
+    return {"apiVersion": "v1", "kind": "Event", "metadata": meta(name, ns),
+            "involvedObject": {"kind": kind, "name": obj_name, "namespace": obj_ns},
+            "reason": reason, "message": message, "type": etype, "lastTimestamp": ts(when)}
+
+
+def objset(*objs: Obj) -> ObjectSet:
+    return ObjectSet.from_objects(objs, source="test")

@@ -1,0 +1,100 @@
+"""``kubectl certdoctor check`` against the real test API server.
+
+The field-report stories of tests/test_rules_seeds.py are created through the API (status
+written via the status subresource), then ``check`` reads them with its real LIST+WATCH
+store and must report exactly the codes it reports offline. Times are shifted so the
+objects look captured "now". Also: the restricted user (no orders/challenges/secrets)
+and an unreachable server.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tests.test_rules_seeds as seeds
+from kubectl_certdoctor.cli import main
+from kubectl_certdoctor.objects import Obj
+from tests.support.diagnosis import NOW
+
+pytestmark = pytest.mark.integration
+
+_TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+#: the control plane serves no Gateway API: seed 000's Gateway cannot be created there
+LIVE_SEEDS = {k: v for k, v in seeds.SEEDS.items() if not k.startswith("000")}
+
+
+def shifted(value: Any, now: datetime) -> Any:
+    """Every RFC 3339 timestamp moved so that NOW (the seeds' capture time) becomes ``now``."""
+    if isinstance(value, dict):
+        return {k: shifted(v, now) for k, v in value.items()}
+    if isinstance(value, list):
+        return [shifted(v, now) for v in value]
+    if isinstance(value, str) and _TS.match(value):
+        t = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        return (t + (now - NOW)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value
+
+
+def apply_seed(api: Any, name: str, namespace: str) -> None:
+    from tests.support.apply import apply_objects
+
+    build, _ = LIVE_SEEDS[name]
+    now = datetime.now(UTC)
+    objs: list[Obj] = [shifted(o, now) for o in build()]
+    apply_objects(api, objs, namespace)
+
+
+def check_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
+    rc = main(["check", "-o", "json", *argv])
+    captured = capsys.readouterr()
+    assert captured.out, captured.err
+    return rc, json.loads(captured.out)
+
+
+@pytest.mark.parametrize("seed", sorted(LIVE_SEEDS))
+def test_live_seed_gives_exactly_its_codes(seed: str, control_plane: Any, admin_api: Any,
+                                           namespace: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    apply_seed(admin_api, seed, namespace)
+    rc, doc = check_json(capsys, "--kubeconfig", str(control_plane.admin_kubeconfig),
+                         "-n", namespace, "--fail-on", "warning")
+    got = {f["code"] for f in doc["findings"]}
+    assert got == LIVE_SEEDS[seed][1], [(f["code"], f["object"]) for f in doc["findings"]]
+    assert rc == 1
+    s = doc["summary"]
+    assert s["source"] == "live" and s["namespace"] == namespace and s["objects_scanned"] > 0
+
+
+def test_live_restricted_user_still_diagnoses(control_plane: Any, admin_api: Any,
+                                              namespace: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The viewer may not list orders, challenges or secrets: those are reported as not
+    read, and what can be diagnosed from the rest still is."""
+    apply_seed(admin_api, "003-vault-not-retried", namespace)
+    rc, doc = check_json(capsys, "--kubeconfig", str(control_plane.restricted_kubeconfig),
+                         "-n", namespace, "--fail-on", "never")
+    assert rc == 0
+    unread = doc["summary"]["unavailable"]
+    assert {"Order", "Challenge"} <= set(unread)
+    assert all(v.startswith("forbidden") for k, v in unread.items() if k in ("Order",
+                                                                                "Challenge"))
+    got = {f["code"] for f in doc["findings"]}
+    assert {"VAULT_PERMISSION_DENIED_NOT_RETRIED", "CERTIFICATE_EXPIRED"} <= got
+
+
+def test_unreachable_server_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: x\n"
+        "clusters: [{name: x, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: x, user: {token: t}}]\n"
+        "contexts: [{name: x, context: {cluster: x, user: x}}]\n")
+    rc = main(["check", "--kubeconfig", str(kc), "--request-timeout", "2s"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("error: ") and "Traceback" not in err

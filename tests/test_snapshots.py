@@ -1,0 +1,107 @@
+"""SVG snapshots of the tree and the detail screen (pytest-textual-snapshot).
+
+Stable by construction: bundles from tests/data/tui (captured from the lab), a fixed
+clock and a fixed 140×40 terminal. Update with ``pytest --snapshot-update`` after a
+deliberate visual change, then copy the main ones to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from kubectl_certdoctor.app import CertDoctorApp, demo_clock
+from kubectl_certdoctor.bundle import load_bundle
+from kubectl_certdoctor.source import StaticSource
+from tests.support.diagnosis import NOW as SMALL_NOW
+from tests.support.tui import settle, small_cluster
+
+DATA = Path(__file__).parent / "data" / "tui"
+NOW = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+SIZE = (140, 40)
+
+SCENARIOS = {
+    "http01-404": "Challenge/lab-http01/web-1-3948949968-4075263968",
+    "ca-missing-secret": "Certificate/lab-ca-missing/billing",
+    "pki-healthy": "Certificate/lab-pki/web",
+    "acme-unreachable": "ClusterIssuer/lab-acme-unreachable",
+}
+FILES = {
+    "http01-404": "lab-acme-http01-404.yaml",
+    "ca-missing-secret": "lab-ca-missing-secret.yaml",
+    "pki-healthy": "lab-pki-healthy.yaml",
+    "acme-unreachable": "lab-acme-unreachable.yaml",
+}
+
+
+def bundle_app(name: str) -> CertDoctorApp:
+    src = StaticSource.of(load_bundle(str(DATA / FILES[name])), origin=f"bundle: {FILES[name]}")
+    return CertDoctorApp(src, clock=demo_clock(NOW))
+
+
+def open_node(node_id: str | None, *keys: str) -> Any:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, CertDoctorApp)
+        await settle(pilot, app)
+        if node_id is not None:
+            assert app.tree_screen.cert_tree.reveal(node_id), node_id
+            await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+        await pilot.pause()
+    return run_before
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_tree_snapshot(name: str, snap_compare: Any) -> None:
+    assert snap_compare(bundle_app(name), terminal_size=SIZE,
+                        run_before=open_node(SCENARIOS[name]))
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_detail_snapshot(name: str, snap_compare: Any) -> None:
+    assert snap_compare(bundle_app(name), terminal_size=SIZE,
+                        run_before=open_node(SCENARIOS[name], "d"))
+
+
+def test_small_cluster_problems_only_snapshot(snap_compare: Any) -> None:
+    app = CertDoctorApp(StaticSource.of(small_cluster(), origin="bundle: small.yaml"),
+                        clock=demo_clock(SMALL_NOW))
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_node(None, "p"))
+
+
+def test_findings_snapshot(snap_compare: Any) -> None:
+    app = CertDoctorApp(StaticSource.of(small_cluster(), origin="bundle: small.yaml"),
+                        clock=demo_clock(SMALL_NOW))
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_node(None, "f"))
+
+
+def test_help_snapshot(snap_compare: Any) -> None:
+    app = CertDoctorApp(StaticSource.of(small_cluster(), origin="bundle: small.yaml"),
+                        clock=demo_clock(SMALL_NOW))
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_node(None, "question_mark"))
+
+
+#: README screenshots: docs/screenshots/<name> is a copy of the snapshot it names
+DOC_SCREENSHOTS = {
+    "tree-http01-404.svg": "test_tree_snapshot[http01-404].svg",
+    "detail-challenge-404.svg": "test_detail_snapshot[http01-404].svg",
+    "tree-ca-missing-secret.svg": "test_tree_snapshot[ca-missing-secret].svg",
+    "detail-ca-missing-secret.svg": "test_detail_snapshot[ca-missing-secret].svg",
+    "detail-certificate-healthy.svg": "test_detail_snapshot[pki-healthy].svg",
+    "findings.svg": "test_findings_snapshot.svg",
+    "tree-problems-only.svg": "test_small_cluster_problems_only_snapshot.svg",
+}
+
+
+@pytest.mark.parametrize("doc", sorted(DOC_SCREENSHOTS))
+def test_docs_screenshots_match_snapshots(doc: str) -> None:
+    """After ``--snapshot-update``, copy the new SVGs to docs/screenshots/ as well."""
+    root = Path(__file__).parents[1]
+    snap = Path(__file__).parent / "__snapshots__" / "test_snapshots" / DOC_SCREENSHOTS[doc]
+    assert (root / "docs" / "screenshots" / doc).read_bytes() == snap.read_bytes()
