@@ -161,9 +161,18 @@ class CertDoctorApp(App[int]):
                 h.show(text)
 
     def refresh_source(self) -> None:
-        self.source.refresh()
-        self._dirty = True
+        """r: relist (live) or re-read the file, in a worker: never IO on the UI loop."""
         self.notify("refreshing…", timeout=1.5)
+        self._refresh_worker()
+
+    @work(thread=True, group="refresh", exclusive=True, exit_on_error=False,
+          description="refresh source")
+    def _refresh_worker(self) -> None:
+        try:
+            self.source.refresh()
+        except CertdoctorError as e:
+            self._from_thread(self.notify, str(e), severity="error", timeout=8)
+        self._dirty = True
 
     # -- navigation ----------------------------------------------------------------------
 

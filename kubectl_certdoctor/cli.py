@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from kubectl_certdoctor import __version__
 from kubectl_certdoctor.errors import CertdoctorError
@@ -34,6 +35,13 @@ examples:
   kubectl certdoctor check -A -o markdown    # paste into a ticket
   kubectl certdoctor dump -A -o bundle.yaml && kubectl certdoctor --from-file bundle.yaml
 """
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with kubectl-style errors: one line and exit 2, no usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
 
 
 def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
@@ -63,13 +71,13 @@ def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog=PROG, description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"kubectl-certdoctor {__version__}")
     _common(p, suppress=False)
-    sub = p.add_subparsers(dest="command", metavar="command")
+    sub = p.add_subparsers(dest="command", metavar="command", parser_class=_Parser)
 
     c = sub.add_parser("check", help="diagnose and print findings")
     _common(c, suppress=True)

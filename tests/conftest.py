@@ -213,6 +213,19 @@ class _MarkerCounter:
 
     def __init__(self) -> None:
         self.phases: dict[str, tuple[set[str], set[str]]] = {}
+        #: modules skipped while collecting (importorskip, module-level skip): their
+        #: tests never report, so a module that uses the marker counts as one skip
+        self.skipped_modules: dict[str, set[str]] = {}
+
+    def record_collect(self, report: pytest.CollectReport) -> None:
+        if not report.skipped or not report.nodeid.endswith(".py"):
+            return
+        try:
+            source = (REPO / report.nodeid).read_text()
+        except OSError:
+            return
+        self.skipped_modules[report.nodeid] = {
+            m for m in COUNTED_MARKERS if f"mark.{m}" in source}
 
     def record(self, report: pytest.TestReport) -> None:
         marks = {m for m in COUNTED_MARKERS if m in report.keywords}
@@ -234,6 +247,9 @@ class _MarkerCounter:
             result = self.outcome(seen)
             for m in (*marks, "all"):
                 out[m][result] += 1
+        for marks in self.skipped_modules.values():
+            for m in (*marks, "all"):
+                out[m]["skipped"] += 1
         return out
 
 
@@ -242,6 +258,10 @@ _COUNTER = _MarkerCounter()
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     _COUNTER.record(report)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    _COUNTER.record_collect(report)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -254,5 +274,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     path = Path(str(junit)).resolve().parent / MARKERS_FILE.name
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"exitstatus": int(exitstatus), "markers": _COUNTER.summary()}
+    doc = {"exitstatus": int(exitstatus), "markers": _COUNTER.summary(),
+           "skipped_modules": sorted(_COUNTER.skipped_modules)}
     path.write_text(json.dumps(doc, indent=2) + "\n")

@@ -353,6 +353,39 @@ def test_apply_scenario_lists_back(name: str, admin_api: Any, namespace: str) ->
             assert o.get("status", {}) == src.get("status", {}), (kind, o["metadata"]["name"])
 
 
+CAPTURED = sorted((Path(__file__).resolve().parents[1] / "kubectl_certdoctor" / "scenarios"
+                   / "captured").glob("*.yaml"))
+
+
+# the captured bundles are optional inputs (scripts/lab capture writes them): with none,
+# no test is generated rather than a skipped one
+@pytest.mark.parametrize("path", CAPTURED, ids=lambda p: p.stem)
+def test_captured_bundle_round_trips(path: Path, admin_api: Any, namespace: str) -> None:
+    """Bundles captured from the real cert-manager (scripts/lab capture) apply as they are
+    and read back through the official client with every status intact."""
+    import yaml
+
+    doc = yaml.safe_load(path.read_text())
+    items = doc["items"] if doc.get("kind") == "List" else [doc]
+    apply_objects(admin_api, items, namespace)
+    co: Any = CustomObjectsApi(admin_api)
+    kinds = ((CM, "Issuer", "issuers"), (CM, "Certificate", "certificates"),
+             (CM, "CertificateRequest", "certificaterequests"), (ACME, "Order", "orders"),
+             (ACME, "Challenge", "challenges"))
+    for group, kind, plural in kinds:
+        want = {o["metadata"]["name"]: o for o in items if o.get("kind") == kind}
+        got = {o["metadata"]["name"]: o for o in
+               co.list_namespaced_custom_object(group, "v1", namespace, plural)["items"]}
+        assert sorted(got) == sorted(want), kind
+        for name, o in got.items():
+            assert o.get("status") == want[name].get("status"), (kind, name)
+            assert o["spec"] == want[name]["spec"], (kind, name)
+
+
+if not CAPTURED:
+    del test_captured_bundle_round_trips
+
+
 # ------------------------------------------------------------------ lifecycle
 
 

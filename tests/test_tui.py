@@ -8,10 +8,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from kubectl_certdoctor.screens.detail import DetailScreen
-from kubectl_certdoctor.screens.findings import FindingsScreen
-from kubectl_certdoctor.screens.help import HelpScreen
-from kubectl_certdoctor.screens.tree import TreeScreen
 from rich.console import Console
 from rich.text import Text
 from textual.widgets import DataTable, Static
@@ -30,7 +26,15 @@ from tests.support.diagnosis import (
     order,
     request,
 )
-from tests.support.tui import MemorySource, settle, small_cluster, tree_depths
+from tests.support.tui import (
+    MemorySource,
+    is_screen,
+    settle,
+    small_cluster,
+    the,
+    tree_bindings,
+    tree_depths,
+)
 
 SIZE = (140, 36)
 
@@ -134,7 +138,7 @@ async def test_open_failing_challenge_read_reason_and_back() -> None:
         await settle(pilot, app)
         await cursor_to(pilot, app, "Challenge")
         await pilot.press("enter")
-        assert isinstance(app.screen, DetailScreen)
+        assert is_screen(app, "DetailScreen")
         text = static_text(app.screen, "#describe")
         assert "wrong status code '404'" in text
         assert "HTTP01_SELF_CHECK_404" in text and "probe http01" in text
@@ -144,7 +148,7 @@ async def test_open_failing_challenge_read_reason_and_back() -> None:
         await pilot.press("y")
         assert "kind: Challenge" in static_text(app.screen, "#yaml")
         await pilot.press("escape")
-        assert isinstance(app.screen, TreeScreen)
+        assert is_screen(app, "TreeScreen")
         assert app.tree_screen.cert_tree.cursor_id == "Challenge/web/shop-1-1234-99"
 
 
@@ -163,7 +167,7 @@ async def test_enter_expands_collapsed_node_then_opens() -> None:
         await pilot.press("right", "right")
         assert app.tree_screen.cert_tree.cursor_node.data.endswith("healthy-1")
         await pilot.press("d")
-        assert isinstance(app.screen, DetailScreen)
+        assert is_screen(app, "DetailScreen")
 
 
 async def test_findings_screen_sorted_and_jumps_to_node() -> None:
@@ -172,14 +176,14 @@ async def test_findings_screen_sorted_and_jumps_to_node() -> None:
         await settle(pilot, app)
         await pilot.press("p")  # a filter that will hide nothing the jump needs
         await pilot.press("f")
-        assert isinstance(app.screen, FindingsScreen)
+        assert is_screen(app, "FindingsScreen")
         table = app.screen.query_one(DataTable)
-        assert table.row_count == len(app.analysis.findings) >= 2
-        ranks = [f.severity.rank for f in app.analysis.findings]
+        assert table.row_count == len(the(app).findings) >= 2
+        ranks = [f.severity.rank for f in the(app).findings]
         assert ranks == sorted(ranks, reverse=True)
-        target = str(app.analysis.findings[0].object)
+        target = str(the(app).findings[0].object)
         await pilot.press("enter")
-        assert isinstance(app.screen, TreeScreen)
+        assert is_screen(app, "TreeScreen")
         assert app.tree_screen.cert_tree.cursor_id == target
 
 
@@ -188,15 +192,15 @@ async def test_help_is_generated_from_bindings() -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
+        assert is_screen(app, "HelpScreen")
         text = " ".join(static_text(app.screen, f"#{w.id}") if w.id else
                         _plain(w) for w in app.screen.query(Static))
-        for b in TreeScreen.BINDINGS:
-            if b.description and b.action != "context":  # type: ignore[union-attr]
-                assert b.description in text  # type: ignore[union-attr]
+        for b in tree_bindings():
+            if b.description and b.action != "context":
+                assert b.description in text
         assert "Context" not in text.split("Command mode")[0]  # offline: hidden
         await pilot.press("escape")
-        assert isinstance(app.screen, TreeScreen)
+        assert is_screen(app, "TreeScreen")
 
 
 async def test_command_line_kind_filter_and_quit() -> None:
@@ -288,7 +292,7 @@ async def test_forbidden_kinds_show_in_header_and_as_placeholder() -> None:
         rows = labels(app)
         assert rows[0].startswith("⊘ forbidden: Order, Challenge")
         await pilot.press("enter", "d")  # nothing to open on the placeholder; no crash
-        assert isinstance(app.screen, TreeScreen)
+        assert is_screen(app, "TreeScreen")
 
 
 async def test_cert_manager_not_installed_screen() -> None:
@@ -335,7 +339,7 @@ async def test_ten_thousand_nodes_stay_usable() -> None:
     app = CertDoctorApp(StaticSource.of(objs), clock=demo_clock(NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app, timeout=60)
-        assert len(app.analysis.graph.nodes) >= 10_000
+        assert len(the(app).graph.nodes) >= 10_000
         tree = app.tree_screen.cert_tree
         t0 = time.monotonic()
         await pilot.press(*(["j"] * 20))
@@ -352,3 +356,69 @@ async def test_ten_thousand_nodes_stay_usable() -> None:
 
 def test_fixed_clock_ages() -> None:
     assert NOW - timedelta(days=1) < NOW
+
+
+async def test_orphans_group_and_backoff_next_retry_in_detail() -> None:
+    from tests.support.diagnosis import ts
+
+    objs = objset(
+        issuer("iss"),
+        certificate("retrying", ready="False", message="The certificate request has failed",
+                    status={"failedIssuanceAttempts": 2,
+                            "lastFailureTime": ts(-timedelta(minutes=10))}),
+        request("lonely-1", None), challenge("stray", None))
+    app = make_app(objs)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        rows = tree_depths(app)
+        assert (0, "◇ orphans  2 objects without an owner") in rows
+        assert any(d == 1 and "Challenge default/stray" in t for d, t in rows)
+        cert = next(t for _, t in rows if "retrying" in t)
+        assert "next retry in 1h50m after 2 failed attempts" in cert
+        await cursor_to(pilot, app, "retrying")
+        await pilot.press("d")
+        text = static_text(app.screen, "#describe")
+        assert "failedIssuanceAttempts  2" in text
+        assert "next retry" in text and "(in 1h50m)" in text
+
+
+async def test_namespace_pick_list_and_ns_command_narrow_the_tree() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.press("n")
+        assert is_screen(app, "PickScreen")
+        await pilot.press(*"apps", "enter")
+        assert is_screen(app, "TreeScreen")
+        rows = labels(app)
+        assert any("orphan-cert" in r for r in rows) and not any("shop" in r for r in rows)
+        assert "ns apps" in str(app.screen.query_one("#header", Static).render())
+        await pilot.press("colon", *"ns web", "enter")
+        rows = labels(app)
+        assert any("shop" in r for r in rows) and not any("orphan-cert" in r for r in rows)
+        await pilot.press("colon", *"ns", "enter")
+        assert any("orphan-cert" in r for r in labels(app))
+        assert "ns all" in str(app.screen.query_one("#header", Static).render())
+
+
+async def test_open_detail_follows_live_changes() -> None:
+    src = MemorySource(small_cluster(), {"Certificate": SourceState("live")})
+    app = CertDoctorApp(src, clock=demo_clock(NOW))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await cursor_to(pilot, app, "Challenge")
+        await pilot.press("enter")
+        assert "wrong status code '404'" in static_text(app.screen, "#describe")
+        gen = app.generation
+        src.put(challenge("shop-1-1234-99", "shop-1-1234", "web", state="invalid",
+                          reason="Error accepting authorization: acme: urn:ietf:params:acme:"
+                                 "error:unauthorized: 403", host="shop.example.test",
+                          issuer="letsencrypt", kind="ClusterIssuer"))
+        await settle(pilot, app, gen + 1)
+        assert "invalid: Error accepting authorization" in static_text(app.screen, "#describe")
+        gen = app.generation
+        src.delete("Challenge", "web", "shop-1-1234-99")
+        await settle(pilot, app, gen + 1)
+        assert "no longer exists" in static_text(app.screen, "#describe")
+        await pilot.press("escape")
+        assert app.tree_screen.cert_tree.cursor_id == "Order/web/shop-1-1234"

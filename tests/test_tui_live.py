@@ -12,11 +12,12 @@ from textual.widgets import Static
 
 from kubectl_certdoctor.app import CertDoctorApp
 from kubectl_certdoctor.cluster.connection import Connection, connect
+from kubectl_certdoctor.objects import Ref
 from kubectl_certdoctor.options import Options
 from kubectl_certdoctor.source import LiveSource
 from tests.support.apply import apply_objects
 from tests.support.diagnosis import certificate
-from tests.support.tui import small_cluster, tree_depths, wait_until
+from tests.support.tui import small_cluster, the, tree_depths, wait_until
 
 pytestmark = pytest.mark.integration
 SIZE = (140, 36)
@@ -167,7 +168,7 @@ async def test_dump_then_from_file_gives_the_same_tree(
         await wait_until(pilot, lambda: any("Challenge" in r for r in rows(live)), 15)
         await wait_until(pilot, lambda: "● live" in header(live), 10)
         live_rows = [r.split("  ")[0] for r in rows(live)]  # glyph, kind, name (no ages)
-        live_findings = [(f.code, str(f.object)) for f in live.analysis.findings]
+        live_findings = [(f.code, str(f.object)) for f in the(live).findings]
     out = tmp_path / "bundle.yaml"
     assert main(["dump", "--kubeconfig", str(control_plane.admin_kubeconfig),
                  "-n", namespace, "-o", str(out)]) == 0
@@ -176,7 +177,7 @@ async def test_dump_then_from_file_gives_the_same_tree(
     async with offline.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: bool(rows(offline)), 10)
         assert [r.split("  ")[0] for r in rows(offline)] == live_rows
-        assert [(f.code, str(f.object)) for f in offline.analysis.findings] == live_findings
+        assert [(f.code, str(f.object)) for f in the(offline).findings] == live_findings
         assert "OFFLINE" in header(offline)
 
 
@@ -215,3 +216,31 @@ async def test_context_switch_and_namespace_pick(
         await pilot.press("colon", *"ctx nope", "enter")
         await wait_until(pilot, lambda: "ctx other" in header(app)
                          and "switching" not in header(app), 10)
+
+
+def _scenario_names() -> list[str]:
+    from kubectl_certdoctor import scenarios
+
+    names = getattr(scenarios, "names", None)
+    return list(names()) if callable(names) else []
+
+
+@pytest.mark.parametrize("name", _scenario_names()[:4] or [pytest.param(
+    "none", marks=pytest.mark.skip(reason="scenario library not available yet"))])
+async def test_library_scenario_applied_shows_every_link(
+        admin_api: Any, admin_conn: Connection, namespace: str, name: str) -> None:
+    """apply_scenario → every cert-manager object of it is a row once its chain is opened."""
+    from tests.support.apply import apply_scenario
+
+    created = apply_scenario(admin_api, name, namespace)
+    wanted = [str(Ref.of(o)) for o in created
+              if o["kind"] in ("Certificate", "CertificateRequest", "Order", "Challenge")]
+    app = CertDoctorApp(LiveSource(admin_conn, namespace))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.analysis is not None
+                         and all(w in app.analysis.graph.nodes for w in wanted), 15,
+                         "every object in the graph")
+        for w in wanted:
+            assert app.tree_screen.cert_tree.reveal(w), w
+            await pilot.pause()
+            assert app.tree_screen.cert_tree.cursor_id == w

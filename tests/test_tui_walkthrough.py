@@ -12,15 +12,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kubectl_certdoctor.screens.detail import DetailScreen
-from kubectl_certdoctor.screens.findings import FindingsScreen
-from kubectl_certdoctor.screens.help import HelpScreen
-from kubectl_certdoctor.screens.tree import TreeScreen
-
 from kubectl_certdoctor.app import CertDoctorApp, demo_clock
 from kubectl_certdoctor.bundle import load_bundle
 from kubectl_certdoctor.source import StaticSource
-from tests.support.tui import settle, tree_depths
+from tests.support.tui import is_screen, settle, tree_depths
 from tests.test_tui import static_text
 
 BUNDLE = Path(__file__).parent / "data" / "tui" / "lab-acme-http01-404.yaml"
@@ -36,19 +31,19 @@ async def test_walkthrough_filter_open_challenge_read_why_and_back() -> None:
 
         await pilot.press("slash", "w", "e", "b", "enter")
         assert app.tree_screen.flt.text == "web"
-        assert app.focused is tree
+        assert app.focused is not None and app.focused.id == "tree"
 
         await pilot.press("j", "j", "j", "j")
         assert tree.cursor_id == CHALLENGE
         await pilot.press("enter")
-        assert isinstance(app.screen, DetailScreen)
+        assert is_screen(app, "DetailScreen")
         why = static_text(app.screen, "#describe")
         assert "wrong status code '404', expected '200'" in why
         assert "HTTP01_SELF_CHECK_404" in why and "probe http01" in why
         await pilot.press("e")
         assert "Started" in static_text(app.screen, "#events")
         await pilot.press("escape")
-        assert isinstance(app.screen, TreeScreen) and tree.cursor_id == CHALLENGE
+        assert is_screen(app, "TreeScreen") and tree.cursor_id == CHALLENGE
 
         await pilot.press("escape")
         assert app.tree_screen.flt.text == ""
@@ -57,11 +52,11 @@ async def test_walkthrough_filter_open_challenge_read_why_and_back() -> None:
         assert all(t.split()[0] != "✔" or d < 4 for d, t in tree_depths(app))
 
         await pilot.press("f")
-        assert isinstance(app.screen, FindingsScreen)
+        assert is_screen(app, "FindingsScreen")
         await pilot.press("enter")
         assert tree.cursor_id == CHALLENGE
 
         await pilot.press("question_mark")
-        assert isinstance(app.screen, HelpScreen)
+        assert is_screen(app, "HelpScreen")
         await pilot.press("escape", "q")
     assert app.return_value == 0

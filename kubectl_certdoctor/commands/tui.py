@@ -36,4 +36,5 @@ def run(opts: Options, args: argparse.Namespace) -> int:
             src.stop()
             if isinstance(src, LiveSource):
                 src.conn.close()
-    return int(result or 0)
+    # a crash inside the app (already printed by Textual) must not look like success
+    return app.return_code or int(result or 0)

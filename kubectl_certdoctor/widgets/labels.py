@@ -62,16 +62,20 @@ def node_label(node: Node, now: datetime, worst: Finding | None, *,
     """``✖ Certificate default/web 3d [ISSUANCE_BACKOFF] next retry in 43m``."""
     style = COLOUR.get(node.status, "")
     t = Text()
+    if node.obj is None and node.ref.kind == "Orphans":
+        t.append("◇ orphans", style="bold bright_black")
+        t.append(f"  {node.reason}", style="bright_black")
+        return t
     t.append(GLYPH.get(node.status, "?"), style=style)
     t.append(" ")
     if node.obj is None and node.id.startswith("missing:"):
         t.append(f"missing {node.ref.kind}", style="bold red")
         t.append(" ")
         t.append(where(node), style="bold red")
-    elif node.obj is None:
+    elif node.obj is None:  # an external issuer we do not watch
         t.append(node.ref.kind, style="bright_black")
         t.append(" ")
-        t.append(node.ref.name if node.ref.kind != "Orphans" else "", style="bright_black")
+        t.append(where(node), style="bright_black")
     else:
         t.append(node.ref.kind, style="dim")
         t.append(" ")

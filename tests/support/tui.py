@@ -6,11 +6,13 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from textual.binding import Binding
 from textual.pilot import Pilot
 
 from kubectl_certdoctor.app import CertDoctorApp
 from kubectl_certdoctor.objects import ObjectSet
 from kubectl_certdoctor.source import DataSource, SourceState
+from kubectl_certdoctor.widgets.view import Analysis
 from tests.support.diagnosis import (
     NOW,
     certificate,
@@ -135,3 +137,23 @@ async def wait_until(pilot: Pilot[Any], predicate: Any, timeout: float = 5.0,
             raise AssertionError(f"{what} not reached within {timeout}s{extra}")
         await pilot.pause(0.02)
     return loop.time() - start
+
+
+def is_screen(app: CertDoctorApp, name: str) -> bool:
+    """The top screen's class name (screens load as ``kubectl_certdoctor.screens``; comparing
+    names avoids importing them a second time as ``screens``)."""
+    return type(app.screen).__name__ == name
+
+
+def the(app: CertDoctorApp) -> Analysis:
+    """The analysis on screen (the test has waited for one)."""
+    assert app.analysis is not None
+    return app.analysis
+
+
+def tree_bindings() -> list[Binding]:
+    """The tree screen's bindings (as the help screen lists them)."""
+    from importlib import import_module
+
+    cls = import_module("kubectl_certdoctor.screens.tree").TreeScreen
+    return [b for b in cls.BINDINGS if isinstance(b, Binding)]
