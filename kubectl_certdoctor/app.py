@@ -121,9 +121,9 @@ class CertDoctorApp(App[int]):
             return
         self._from_thread(self._apply, a)
 
-    def _from_thread(self, fn: Any, *args: Any) -> None:
+    def _from_thread(self, fn: Any, *args: Any, **kwargs: Any) -> None:
         with contextlib.suppress(RuntimeError):  # the app is shutting down
-            self.call_from_thread(fn, *args)
+            self.call_from_thread(fn, *args, **kwargs)
 
     def _failed(self, e: Exception) -> None:
         self._building = False

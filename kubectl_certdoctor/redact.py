@@ -1,14 +1,23 @@
-"""Redaction before anything is stored, shown or written (minimal version).
+"""Redaction before anything is stored, shown or written.
 
-Written by the cluster-access helper because the store needs it; the redaction
-helper owns this module and may replace it with a fuller one keeping ``sanitize``.
-Secrets keep only ``tls.crt``/``ca.crt``; environment values whose names look like
-credentials are replaced; ``last-applied-configuration`` (a copy of the whole
-object, Secret data included) is dropped.
+Every object the tool holds passes through :func:`sanitize` (the live store on
+every watch event, the bundle reader and writer), so it must be pure and cheap.
+What it guarantees:
+
+- Secrets keep only ``tls.crt``/``ca.crt`` data; the names of the dropped keys
+  are kept in the ``certdoctor.io/redacted-keys`` annotation so the UI can say
+  "tls.key present (not read)" without ever holding the key.
+- ``metadata.managedFields`` and ``last-applied-configuration`` (a full copy of
+  the object, Secret data included) are dropped.
+- ``env`` values whose name looks like a credential, and ``user:pass@`` in URLs,
+  become ``<redacted>``; DNS-01 webhook config values under credential-like keys too.
+- Any string anywhere holding a PEM private key (or base64 of one) is replaced.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any
 
@@ -16,11 +25,19 @@ from kubectl_certdoctor.objects import Obj
 
 PUBLIC_SECRET_KEYS = ("tls.crt", "ca.crt")
 REDACTED = "<redacted>"
+#: annotation listing the Secret data keys that were removed (comma separated, sorted)
+REDACTED_KEYS_ANNOTATION = "certdoctor.io/redacted-keys"
 _LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _CREDENTIAL_NAME = re.compile(
-    r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth)", re.I)
+    r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth|(^|_)key$)",
+    re.I)
 _PROXY_NAME = re.compile(r"^(https?_proxy|all_proxy)$", re.I)
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
+#: a PEM private key block of any flavour (RSA, EC, ENCRYPTED, OPENSSH…)
+_PEM_PRIVATE = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+#: base64 of "-----BEGIN" (the only way a PEM hides in Secret-like data)
+_B64_BEGIN = "LS0tLS1CRUdJTi"
+_MAX_DEPTH = 64
 
 
 def sanitize(obj: Obj) -> Obj:
@@ -30,23 +47,85 @@ def sanitize(obj: Obj) -> Obj:
     out = dict(obj)
     md = out.get("metadata")
     if isinstance(md, dict):
+        md = dict(md)
+        md.pop("managedFields", None)
         ann = md.get("annotations")
         if isinstance(ann, dict) and _LAST_APPLIED in ann:
-            md = dict(md)
             md["annotations"] = {k: v for k, v in ann.items() if k != _LAST_APPLIED}
-            out["metadata"] = md
+        out["metadata"] = md
     if out.get("kind") == "Secret":
-        raw = out.get("data")
-        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        out["data"] = {k: data[k] for k in PUBLIC_SECRET_KEYS if k in data}
-        out.pop("stringData", None)
-        return out
-    if isinstance(out.get("spec"), dict):
+        _sanitize_secret(out)
+    elif isinstance(out.get("spec"), dict):
         out["spec"] = _redact_env_tree(out["spec"])
         if out.get("kind") in ("Issuer", "ClusterIssuer"):
             # DNS-01 webhook ``config`` is free-form JSON and may inline API keys
             out["spec"] = _redact_keys(out["spec"])
-    return out
+    result = _scrub_private_keys(out, 0)
+    return result if isinstance(result, dict) else {}
+
+
+def _sanitize_secret(out: Obj) -> None:
+    """Keep public certificate data only; remember which keys existed."""
+    dropped: set[str] = set()
+    for field in ("data", "stringData"):
+        raw = out.get(field)
+        if raw is None:
+            continue
+        data: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        dropped.update(str(k) for k in data if k not in PUBLIC_SECRET_KEYS)
+        kept = {k: data[k] for k in PUBLIC_SECRET_KEYS if k in data}
+        if field == "stringData" and not kept:
+            out.pop(field, None)
+        else:
+            out[field] = kept
+    if "data" not in out:
+        out["data"] = {}
+    if dropped:
+        md = out.get("metadata")
+        md = dict(md) if isinstance(md, dict) else {}
+        ann = md.get("annotations")
+        ann = dict(ann) if isinstance(ann, dict) else {}
+        ann[REDACTED_KEYS_ANNOTATION] = ",".join(sorted(dropped))
+        md["annotations"] = ann
+        out["metadata"] = md
+
+
+def _is_private_key_text(s: str) -> bool:
+    if "PRIVATE KEY" in s and _PEM_PRIVATE.search(s):
+        return True
+    if _B64_BEGIN in s:
+        start = s.find(_B64_BEGIN)
+        chunk = re.sub(r"\s+", "", s[start:start + 8192])
+        chunk = chunk[: len(chunk) - len(chunk) % 4]
+        try:
+            decoded = base64.b64decode(chunk, validate=False).decode("ascii", "replace")
+        except (binascii.Error, ValueError):
+            return False
+        return bool(_PEM_PRIVATE.search(decoded))
+    return False
+
+
+def _scrub_private_keys(node: Any, depth: int) -> Any:
+    """Replace any string (value or key) carrying a private key; copies only what changes."""
+    if isinstance(node, str):
+        return REDACTED if _is_private_key_text(node) else node
+    if depth > _MAX_DEPTH:
+        return REDACTED if isinstance(node, (dict, list)) else node
+    if isinstance(node, dict):
+        changed = False
+        res: dict[Any, Any] = {}
+        for k, v in node.items():
+            nk = REDACTED if isinstance(k, str) and _is_private_key_text(k) else k
+            nv = _scrub_private_keys(v, depth + 1)
+            changed = changed or nk is not k or nv is not v
+            res[nk] = nv
+        return res if changed else node
+    if isinstance(node, list):
+        items = [_scrub_private_keys(v, depth + 1) for v in node]
+        if any(a is not b for a, b in zip(items, node, strict=True)):
+            return items
+        return node
+    return node
 
 
 def _redact_keys(node: Any, depth: int = 0) -> Any:
@@ -62,7 +141,7 @@ def _redact_keys(node: Any, depth: int = 0) -> Any:
     for k, v in node.items():
         key = str(k)
         if isinstance(v, str) and _CREDENTIAL_NAME.search(key) \
-                and not key.endswith(("Ref", "Name")):
+                and not key.endswith(("Ref", "Name")) and key != "key":
             res[k] = REDACTED
         else:
             res[k] = _redact_keys(v, depth + 1)

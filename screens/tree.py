@@ -67,6 +67,7 @@ class TreeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
         with Container(id="body"):
+            yield Static(id="nomatch")
             yield CertTree(id="tree")
             yield Static(id="notice")
         yield Input(placeholder="/ filter by name or namespace — enter keeps it, esc clears",
@@ -76,6 +77,7 @@ class TreeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#nomatch").display = False
         self.query_one("#filter").display = False
         self.query_one("#command").display = False
         self.query_one(CertTree).focus()
@@ -145,6 +147,13 @@ class TreeScreen(Screen[None]):
                      if a.states.get(k.name) is not None
                      and a.states[k.name].state == "forbidden"]
         self.cert_tree.apply(a, visible, expand, forbidden)
+        nomatch = self.query_one("#nomatch", Static)
+        nomatch.display = visible is not None and not any(r.id in visible
+                                                          for r in a.graph.roots)
+        if nomatch.display:
+            nomatch.update(Text.assemble(("Nothing matches ", "yellow"),
+                                         (self.flt.describe() or "the filter", "bold yellow"),
+                                         (" — esc clears the filter", "dim")))
         if self.cert_tree.cursor_line < 0 and self.cert_tree.last_line >= 0:
             self.cert_tree.cursor_line = 0
 

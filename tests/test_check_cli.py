@@ -133,3 +133,27 @@ def test_cli_subprocess_pipe_has_no_colour(tmp_path: Path) -> None:
                         str(p), "-o", "markdown"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 1, r.stderr
     assert "\x1b[" not in r.stdout and "`CERTIFICATE_REQUEST_FAILED`" in r.stdout
+
+
+def test_cli_demo_runs_offline(capsys: pytest.CaptureFixture[str]) -> None:
+    from kubectl_certdoctor import scenarios
+
+    if not hasattr(scenarios, "load_demo"):
+        pytest.skip("scenario library not available yet")
+    rc = main(["check", "--demo", "-o", "json", "--fail-on", "error"])
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["findings"] and doc["summary"]["objects_scanned"] > 0
+    assert rc == (1 if doc["summary"]["counts"]["error"] else 0)
+
+
+def test_cli_captured_bundle_text(capsys: pytest.CaptureFixture[str]) -> None:
+    """A bundle written by the real controller (lab capture), through the whole CLI."""
+    path = (Path(__file__).resolve().parents[1] / "kubectl_certdoctor" / "scenarios" /
+            "captured" / "lab-acme-unreachable.yaml")
+    if not path.exists():
+        pytest.skip("no captured lab bundle in the tree")
+    rc = main(["check", "--from-file", str(path)])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "ACME_SERVER_UNREACHABLE  ClusterIssuer lab-acme-unreachable" in out
+    assert "connect: connection refused" in out

@@ -108,6 +108,11 @@ async def test_filter_by_name_and_escape_clears() -> None:
         assert any("missing Issuer" in r for r in rows)  # the match keeps its chain
         await pilot.press("escape")
         assert any("shop" in r for r in labels(app))
+        await pilot.press("slash", *"zzz")
+        assert labels(app) == []
+        assert "Nothing matches /zzz" in static_text(app.screen, "#nomatch")
+        await pilot.press("escape")
+        assert not app.screen.query_one("#nomatch").display and labels(app)
 
 
 async def test_filter_by_namespace_text() -> None:
@@ -422,3 +427,26 @@ async def test_open_detail_follows_live_changes() -> None:
         assert "no longer exists" in static_text(app.screen, "#describe")
         await pilot.press("escape")
         assert app.tree_screen.cert_tree.cursor_id == "Order/web/shop-1-1234"
+
+
+async def test_numbered_action_keys_on_a_live_read_only_source() -> None:
+    """Live + read-only: probes run (for now: the exact CLI command), fixes are greyed."""
+    src = MemorySource(small_cluster(), {"Certificate": SourceState("live")})
+    app = CertDoctorApp(src, clock=demo_clock(NOW))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot, app)
+        await cursor_to(pilot, app, "Challenge")
+        await pilot.press("enter")
+        screen = app.screen
+        acts = {a.key: a for a in screen.actions}  # type: ignore[attr-defined]
+        probe = next(a for a in acts.values() if a.kind == "probe")
+        fix = next(a for a in acts.values() if a.kind == "fix")
+        assert probe.available and not fix.available and fix.why == "read-only"
+        await pilot.press(probe.key)
+        await pilot.pause()
+        texts = [n.message for n in app._notifications]
+        assert any(f"kubectl certdoctor probe {probe.id}" in t for t in texts), texts
+        await pilot.press(fix.key)
+        await pilot.pause()
+        texts = [n.message for n in app._notifications]
+        assert any(t == f"fix {fix.id}: read-only" for t in texts), texts

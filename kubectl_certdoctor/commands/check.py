@@ -37,6 +37,9 @@ def load_offline(opts: Options, now: datetime) -> ObjectSet:
         return load_bundle(opts.from_file)
     from kubectl_certdoctor import scenarios
 
+    if not hasattr(scenarios, "load_demo"):
+        raise UsageError("the demo scenarios are not available in this build",
+                         hint="use --from-file with a bundle instead")
     if opts.demo in (None, "", "all"):
         return scenarios.load_demo(now)
     if opts.demo not in scenarios.names():

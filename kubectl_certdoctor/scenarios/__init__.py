@@ -1,0 +1,176 @@
+"""The scenario library: the field reports as plain Kubernetes object graphs.
+
+Each scenario is a ``v1 List`` YAML file next to this module (as ``kubectl get -o yaml``
+prints it); ``index.yaml`` is the single source of truth for its title, story, namespace,
+capture time and the finding codes the rules must report. ``--demo`` and the tests load them
+through here. With ``now``, every timestamp is shifted by ``now - captured_at`` so a scenario
+looks freshly captured (a certificate "expiring in 30h" stays so); certificate PEMs are left
+alone. Loading never touches the network.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from kubectl_certdoctor.errors import UsageError
+from kubectl_certdoctor.objects import Obj, ObjectSet, parse_time
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class ScenarioInfo:
+    """One entry of ``index.yaml``; also readable as a mapping (``info['expected']``)."""
+
+    name: str
+    title: str
+    story: str
+    expected: tuple[str, ...]
+    namespace: str
+    captured_at: datetime
+    seed: str | None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        if not hasattr(self, key):
+            raise KeyError(key)
+        return getattr(self, key)
+
+    @property
+    def expected_codes(self) -> tuple[str, ...]:
+        return self.expected
+
+
+def _yaml() -> tuple[Any, Any]:
+    import yaml
+
+    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[str, ScenarioInfo]:
+    yaml, loader = _yaml()
+    with open(HERE / "index.yaml", encoding="utf-8") as fh:
+        doc = yaml.load(fh, Loader=loader)
+    out: dict[str, ScenarioInfo] = {}
+    for e in doc["scenarios"]:
+        captured = parse_time(str(e["captured_at"]))
+        if captured is None:
+            raise ValueError(f"index.yaml: bad captured_at for {e['name']}")
+        out[e["name"]] = ScenarioInfo(
+            name=e["name"], title=e["title"], story=" ".join(str(e["story"]).split()),
+            expected=tuple(e.get("expected") or ()), namespace=e["namespace"],
+            captured_at=captured, seed=e.get("seed"))
+    return out
+
+
+def names() -> list[str]:
+    """Scenario names in library order (the order ``index.yaml`` lists them)."""
+    return list(_index())
+
+
+def info(name: str) -> ScenarioInfo:
+    """Title, story, expected codes, namespace and capture time of one scenario."""
+    try:
+        return _index()[name]
+    except KeyError:
+        raise UsageError(f"unknown scenario {name!r}", hint="one of: " + ", ".join(names())) \
+            from None
+
+
+@lru_cache(maxsize=None)
+def _raw(name: str) -> list[Any]:
+    yaml, loader = _yaml()
+    with open(HERE / f"{name}.yaml", encoding="utf-8") as fh:
+        return [d for d in yaml.load_all(fh, Loader=loader) if d is not None]
+
+
+# A whole-string RFC 3339 timestamp, as the API server writes them.
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+# Times cert-manager embeds in messages: Go's time.String() and RFC 1123.
+_GO_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+0000 UTC")
+_RFC1123 = re.compile(r"[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} UTC")
+_GO_FMT = "%Y-%m-%d %H:%M:%S +0000 UTC"
+_RFC1123_FMT = "%a, %d %b %Y %H:%M:%S UTC"
+
+
+def _shift_stamp(value: str, delta: timedelta) -> str:
+    t = parse_time(value)
+    m = _RFC3339.match(value)
+    if t is None or m is None:
+        return value
+    t = (t + delta).astimezone(UTC)
+    out = t.strftime("%Y-%m-%dT%H:%M:%S")
+    frac = m.group(1)
+    if frac:
+        out += "." + f"{t.microsecond:06d}"[: len(frac) - 1].ljust(len(frac) - 1, "0")
+    return out + "Z"
+
+
+def _shift_embedded(value: str, delta: timedelta) -> str:
+    def go(m: re.Match[str]) -> str:
+        t = datetime.strptime(m.group(0), _GO_FMT) + delta
+        return t.strftime(_GO_FMT)
+
+    def rfc1123(m: re.Match[str]) -> str:
+        t = datetime.strptime(m.group(0), _RFC1123_FMT) + delta
+        return t.strftime(_RFC1123_FMT)
+
+    if " UTC" not in value:
+        return value
+    return _RFC1123.sub(rfc1123, _GO_TIME.sub(go, value))
+
+
+def _shift(node: Any, delta: timedelta) -> Any:
+    if isinstance(node, str):
+        if _RFC3339.match(node):
+            return _shift_stamp(node, delta)
+        return _shift_embedded(node, delta)
+    if isinstance(node, dict):
+        return {k: _shift(v, delta) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shift(v, delta) for v in node]
+    return node
+
+
+def load(name: str, now: datetime | None = None) -> ObjectSet:
+    """The scenario's objects; with ``now``, timestamps shifted as if captured at ``now``."""
+    from kubectl_certdoctor.bundle import load_documents
+
+    meta = info(name)
+    docs: list[Any] = copy.deepcopy(_raw(name))
+    if now is not None:
+        delta = now - meta.captured_at
+        if delta:
+            docs = [_shift(d, delta) for d in docs]
+    objs = load_documents(docs, name=f"{name}.yaml")
+    objs.source = f"demo:{name}"
+    objs.context = f"demo:{name}"
+    return objs
+
+
+def load_demo(now: datetime | None = None) -> ObjectSet:
+    """All scenarios merged, as one cluster would hold them (``--demo``).
+
+    Each scenario has its own namespace and distinct names; only shared infrastructure
+    (the cert-manager controller Deployment, IngressClass ``nginx``) coincides, and then
+    the scenario listed later in ``index.yaml`` wins.
+    """
+    merged = ObjectSet(source="demo", context="demo")
+    for n in names():
+        for obj in load(n, now):
+            merged.add(obj)
+    return merged
+
+
+def objects(name: str, now: datetime | None = None) -> list[Obj]:
+    """The scenario as a plain list (what ``apply_scenario`` sends to an API server)."""
+    return list(load(name, now))
