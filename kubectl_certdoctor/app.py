@@ -191,6 +191,11 @@ class CertDoctorApp(App[int]):
         ts = self.tree_screen
         if node_id is None or ts is None:
             return
+        a = self.analysis
+        if a is not None and node_id not in a.graph.nodes:
+            # not a tree object (e.g. the controller Deployment): open its detail instead
+            self.open_detail(node_id)
+            return
         if not ts.cert_tree.reveal(node_id):
             # hidden by a filter: clear it, then try again
             ts.set_filter(ViewFilter(namespace=ts.flt.namespace))

@@ -13,6 +13,7 @@ never touches the network.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
@@ -28,10 +29,38 @@ MAX_BYTES = 200 * 1024 * 1024
 META_ANNOTATION = "certdoctor.io/bundle"
 
 
-def _yaml_loader() -> Any:
-    import yaml
+_LOADER: Any = None
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def yaml_loader() -> Any:
+    """The fast safe YAML loader, minus timestamp parsing: times stay the strings the API
+    server wrote (``parse_time`` reads them), even when a hand-written file left them unquoted."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class Loader(base):  # type: ignore[valid-type,misc]
+            pass
+
+        Loader.yaml_implicit_resolvers = {
+            ch: [(tag, rx) for tag, rx in rs if tag != "tag:yaml.org,2002:timestamp"]
+            for ch, rs in base.yaml_implicit_resolvers.items()
+        }
+        _LOADER = Loader
+    return _LOADER
+
+
+def _decode(path: str, raw: bytes) -> str:
+    """Text of the file; UTF-16 with a BOM is accepted (PowerShell's ``>`` writes it)."""
+    try:
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            return raw.decode("utf-16")
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BundleError(f"{path}: not a text file (invalid encoding at byte {e.start})") \
+            from None
 
 
 def _parse(path: str, raw: bytes) -> list[Any]:
@@ -46,12 +75,12 @@ def _parse(path: str, raw: bytes) -> list[Any]:
             json_error = e  # JSON is a subset of YAML: let the YAML parser have a go
     import yaml
 
+    text = _decode(path, raw)
+    # libyaml's composer recurses on the C stack: deep nesting would crash the process, so
+    # pathological files go to the pure-Python loader, which raises RecursionError instead.
+    loader = yaml.SafeLoader if _deeply_nested(raw) else yaml_loader()
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise BundleError(f"{path}: not a text file (invalid UTF-8 at byte {e.start})") from None
-    try:
-        return [d for d in yaml.load_all(text, Loader=_yaml_loader()) if d is not None]
+        docs = [d for d in yaml.load_all(text, Loader=loader) if d is not None]
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -59,23 +88,93 @@ def _parse(path: str, raw: bytes) -> list[Any]:
         if json_error is not None:
             raise BundleError(f"{path}: not valid JSON ({json_error})") from None
         raise BundleError(f"{path}: not valid YAML{where}: {problem}") from None
-    except (ValueError, TypeError, RecursionError) as e:
+    except RecursionError:
+        raise BundleError(f"{path}: nested too deeply to be Kubernetes objects") from None
+    except (ValueError, TypeError, OverflowError) as e:
         raise BundleError(f"{path}: cannot be parsed: {e}") from None
+    _check_size(path, docs)
+    return docs
 
 
-def _items(doc: Any, inherited_kind: str = "") -> Iterator[Obj]:
-    """Flatten Lists into objects; typed lists lend their item kind to bare items."""
-    if not isinstance(doc, dict):
+_OPENERS = re.compile(rb"[\[\]{}]")
+_DEEP_INDENT = re.compile(rb"^[ \t]{200,}\S", re.M)
+_MAX_FLOW_DEPTH = 100
+
+
+def _deeply_nested(raw: bytes) -> bool:
+    """Nesting libyaml cannot take safely (kubectl output nests a dozen levels at most)."""
+    if _DEEP_INDENT.search(raw):
+        return True
+    if raw.count(b"[") + raw.count(b"{") <= _MAX_FLOW_DEPTH:
+        return False
+    depth = 0
+    for m in _OPENERS.finditer(raw):
+        if m.group(0) in (b"[", b"{"):
+            depth += 1
+            if depth > _MAX_FLOW_DEPTH:
+                return True
+        elif depth:
+            depth -= 1
+    return False
+
+
+#: a parsed file may expand to at most this many values (YAML aliases can multiply a small
+#: file into billions: refuse that instead of hanging)
+MAX_NODES = 20_000_000
+
+
+def _check_size(path: str, docs: list[Any]) -> None:
+    """Refuse alias bombs: count values as if aliases were expanded (linear, memoised)."""
+    memo: dict[int, int] = {}
+
+    def size(node: Any, depth: int) -> int:
+        if not isinstance(node, (dict, list)):
+            return 1
+        key = id(node)
+        if key in memo:
+            return memo[key]
+        if depth > 500:
+            raise BundleError(f"{path}: nested too deeply to be Kubernetes objects")
+        memo[key] = 0  # a self-referencing alias counts as nothing more
+        values = node.values() if isinstance(node, dict) else node
+        total = 1
+        for v in values:
+            total += size(v, depth + 1)
+            if total > MAX_NODES:
+                raise BundleError(f"{path}: expands to more than {MAX_NODES} values "
+                                  "(YAML aliases?); not a kubectl dump")
+        memo[key] = total
+        return total
+
+    total = 0
+    for d in docs:
+        total += size(d, 0)
+        if total > MAX_NODES:
+            raise BundleError(f"{path}: expands to more than {MAX_NODES} values")
+
+
+def _items(doc: Any, inherited_kind: str = "", inherited_api: str = "",
+           depth: int = 0) -> Iterator[Obj]:
+    """Flatten Lists into objects; typed lists lend their item kind and apiVersion."""
+    if isinstance(doc, list) and depth == 0:  # a JSON array of objects
+        for it in doc:
+            yield from _items(it, depth=depth + 1)
+        return
+    if not isinstance(doc, dict) or depth > 8:
         return
     kind = doc.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(doc.get("items"), list):
         item_kind = kind[: -len("List")] if kind != "List" else ""
+        api = doc.get("apiVersion")
+        item_api = api if item_kind and isinstance(api, str) else ""
         for it in doc["items"]:
-            yield from _items(it, item_kind)
+            yield from _items(it, item_kind, item_api, depth + 1)
         return
     if not kind and inherited_kind:
         doc = {**doc, "kind": inherited_kind}
         kind = inherited_kind
+    if not doc.get("apiVersion") and inherited_api:
+        doc = {**doc, "apiVersion": inherited_api}
     if isinstance(kind, str) and kind and isinstance(doc.get("metadata"), dict):
         yield doc
 
@@ -84,9 +183,9 @@ def load_bundle(path: str | os.PathLike[str]) -> ObjectSet:
     """Read a bundle file into an ObjectSet; ``BundleError`` for anything unusable."""
     p = os.fspath(path)
     try:
-        size = os.path.getsize(p)
         if os.path.isdir(p):
             raise BundleError(f"{p}: is a directory, not a bundle file")
+        size = os.path.getsize(p)
         if size > MAX_BYTES:
             raise BundleError(f"{p}: too large ({size // (1024 * 1024)} MB > 200 MB)")
         with open(p, "rb") as fh:

@@ -163,6 +163,24 @@ def _handler(command: str | None) -> Callable[[Options, argparse.Namespace], int
     return run
 
 
+def _parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespace:
+    """Parse with flags anywhere, as kubectl allows: ``fix renew --yes cert/web`` too.
+
+    argparse fills optional positionals from the first run of words only, so a
+    target written after a flag comes back as an extra; give it its place.
+    """
+    ns, extras = parser.parse_known_args(args)
+    for word in list(extras):
+        if word.startswith("-") or getattr(ns, "command", None) not in ("probe", "fix"):
+            break
+        if getattr(ns, "target", None) is None:
+            ns.target = word
+            extras.remove(word)
+    if extras:
+        parser.error(f"unrecognized arguments: {' '.join(extras)}")
+    return ns
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["__complete"]:
@@ -170,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_complete(args[1:])
     parser = build_parser()
-    ns = parser.parse_args(args)  # exits 2 with a one-line error on bad flags
+    ns = _parse(parser, args)  # exits 2 with a one-line error on bad flags
     if ns.command == "completion":
         from kubectl_certdoctor.completion import script
 

@@ -26,7 +26,7 @@ COMMAND_FLAGS = {
     "check": ("--output", "-o", "--fail-on"),
     "dump": ("--output", "-o"),
     "probe": ("--from", "--output", "-o"),
-    "fix": ("--dry-run", "--yes"),
+    "fix": ("--dry-run", "--yes", "--set", "--verify-timeout"),
     "completion": (),
 }
 FLAG_VALUES = {
@@ -101,7 +101,8 @@ def complete(words: Sequence[str]) -> tuple[list[str], int]:
                 opt[w[2:]] = before[i + 1]
             skip = True
         elif w in ("-n", "--namespace", "--request-timeout", "--as", "--as-group",
-                   "--from-file", "--probe-image", "-o", "--output", "--fail-on", "--from"):
+                   "--from-file", "--probe-image", "-o", "--output", "--fail-on", "--from",
+                   "--set", "--verify-timeout"):
             skip = True
         elif not w.startswith("-"):
             positional.append(w)

@@ -236,3 +236,19 @@ def proxy_env(env: Mapping[str, str]) -> dict[str, str]:
         "HTTPS_PROXY": _env(env, "HTTPS_PROXY", "https_proxy"),
         "NO_PROXY": _env(env, "NO_PROXY", "no_proxy"),
     }
+
+
+def bypass_entry(url: str) -> str:
+    """The NO_PROXY entry that makes Go send ``url`` direct: the IP itself, or a domain
+    suffix. Go matches ``.svc`` only against names that end in ``.svc``, so names under
+    ``cluster.local`` (``x.ns.svc.cluster.local``) need ``.cluster.local``."""
+    from urllib.parse import urlsplit
+
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if _parse_ip(host) is not None:
+        return host
+    if host.endswith(".svc"):
+        return ".svc"
+    if host.endswith(".cluster.local"):
+        return ".cluster.local"
+    return host

@@ -20,7 +20,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from kubectl_certdoctor.graph import Node
+from kubectl_certdoctor.objects import Ref, dig, parse_time
 from kubectl_certdoctor.redact import sanitize
+from kubectl_certdoctor.status import Status
 from kubectl_certdoctor.widgets.describe import Action, actions_for, describe, events_table
 from kubectl_certdoctor.widgets.header import StatusHeader
 from kubectl_certdoctor.widgets.view import Analysis
@@ -40,6 +42,20 @@ def object_yaml(node: Node) -> str:
     md.pop("managedFields", None)
     obj = {**obj, "metadata": md}
     return yaml.safe_dump(obj, sort_keys=False, allow_unicode=True, width=120)
+
+
+def off_tree_node(a: Analysis, node_id: str) -> Node | None:
+    """A node for an object the tree does not show (e.g. the controller Deployment a
+    PROXY_NO_PROXY_GAP finding is about), so findings on it can still be opened."""
+    parts = node_id.split("/")
+    if len(parts) not in (2, 3):
+        return None
+    kind, ns, name = (parts[0], "", parts[1]) if len(parts) == 2 else tuple(parts)
+    obj = a.graph.objs.get(kind, ns, name)
+    if obj is None:
+        return None
+    return Node(node_id, Ref(kind, ns, name), obj, Status.UNKNOWN, "",
+                parse_time(dig(obj, "metadata", "creationTimestamp")))
 
 
 class DetailScreen(Screen[None]):
@@ -97,7 +113,7 @@ class DetailScreen(Screen[None]):
 
     def show_analysis(self, a: Analysis) -> None:
         """Re-render when the object (or its findings/events) changed."""
-        node = a.graph.nodes.get(self.node_id)
+        node = a.graph.nodes.get(self.node_id) or off_tree_node(a, self.node_id)
         if node is None:
             self.query_one("#describe", Static).update(
                 Text(f"{self.node_id} no longer exists in the cluster.", style="bold yellow"))

@@ -194,8 +194,9 @@ def controller(s: Scenario, version: str, env: list[Obj] | None = None,
                            annotations={"deployment.kubernetes.io/revision": "3",
                                         "meta.helm.sh/release-name": "cert-manager",
                                         "meta.helm.sh/release-namespace": "cert-manager"},
-                           generation=3, labels={**labels, "app.kubernetes.io/managed-by":
-                                                 "Helm", "helm.sh/chart": f"cert-manager-{version}"}),
+                           generation=3, labels={
+                               **labels, "app.kubernetes.io/managed-by": "Helm",
+                               "helm.sh/chart": f"cert-manager-{version}"}),
         "spec": {"progressDeadlineSeconds": 600, "replicas": 1, "revisionHistoryLimit": 10,
                  "selector": {"matchLabels": {k: labels[k] for k in (
                      "app.kubernetes.io/component", "app.kubernetes.io/instance",
@@ -430,8 +431,9 @@ def solver_resources(s: Scenario, ch: Obj, ingress_class: dict[str, str], create
     if "class" in ingress_class:
         ann["kubernetes.io/ingress.class"] = ingress_class["class"]
     s.add({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-           "metadata": s.meta("Ingress", f"cm-acme-http-solver-{_suffix(ch['metadata']['name'], 3)}",
-                              ns, created, annotations=ann, generateName="cm-acme-http-solver-",
+           "metadata": s.meta("Ingress",
+                              f"cm-acme-http-solver-{_suffix(ch['metadata']['name'], 3)}", ns,
+                              created, annotations=ann, generateName="cm-acme-http-solver-",
                               generation=1, labels=labels, ownerReferences=s.owner(ch)),
            "spec": ing_spec, "status": {"loadBalancer": {}}})
 
@@ -529,7 +531,7 @@ def healthy_http01() -> Scenario:
     controller(s, V)
     acme_issuer(s, iss, LE_PROD, solver, uri=account)
     ingress_class(s, "nginx", "k8s.io/ingress-nginx", default=True)
-    lb_service(s, "ingress-nginx-controller", "ingress-nginx", "203.0.113.20", "10.43.12.80",
+    lb_service(s, "ingress-nginx-controller", "ingress-system", "203.0.113.20", "10.43.12.80",
                NGINX_LABELS, NGINX_LABELS)
     ing = site_ingress(s, "shop", ns, host, "nginx", iss, "shop-tls", "203.0.113.20")
     ca = CA("(TEST) Tangerine Pear R11", "(TEST) Let's Encrypt")
@@ -766,6 +768,24 @@ def acme_egress_proxy() -> Scenario:
                     "ports": [{"name": "https", "port": 443, "protocol": "TCP",
                                "targetPort": 6443}], "type": "ClusterIP"},
            "status": {"loadBalancer": {}}})
+    # the certificate that waits for the issuer: ingress-shim created it from the Ingress
+    ing = site_ingress(s, "notebooks", ns, host, "nginx", iss, "notebooks-tls", "192.168.0.80")
+    ref = (iss, "ClusterIssuer", "cert-manager.io")
+    why = "Issuing certificate as Secret does not exist"
+    t0 = ago(hours=20)
+    pk = f"notebooks-tls-{_suffix('notebooks-tls', 1)}"
+    cert = certificate(s, "notebooks-tls", ns, [host], ref, t0, {
+        "conditions": [cond("Ready", "False", "DoesNotExist", why, t0),
+                       cond("Issuing", "True", "DoesNotExist", why, t0)],
+        "nextPrivateKeySecretName": pk}, owner=ing)
+    cr = request(s, cert, 1, t0, [approved(t0), cond(
+        "Ready", "False", "Pending", "Referenced issuer does not have a Ready status condition",
+        t0, gen=None)], pk_secret=pk)
+    s.event(cert, "Issuing", why, "cert-manager-certificates-trigger", first=t0)
+    s.event(cert, "Requested", 'Created new CertificateRequest resource "notebooks-tls-1"',
+            "cert-manager-certificates-request-manager", first=t0)
+    s.event(cr, "IssuerNotReady", "Referenced issuer does not have a Ready status condition",
+            ACME_EVENTS, first=t0)
     return s
 
 

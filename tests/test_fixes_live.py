@@ -512,3 +512,50 @@ def test_a_request_deleted_meanwhile_counts_as_done(admin: Connection, ns: str) 
     assert done.ok and done.results[0].already_gone and done.results[1].status == 200
     cert = f.get(admin, "Certificate", ns, "web") or {}
     assert (condition(cert, "Issuing") or {}).get("reason") == "ManuallyTriggered"
+
+
+SEED_FIXES = [
+    ("solver-ingress-class", "HTTP01_WRONG_INGRESS_CLASS", "set-solver-ingress-class"),
+    ("failed-request-blocks-renewal", "CERTIFICATE_REQUEST_FAILED", "clear-failed-requests"),
+    ("vault-403-old-cert-manager", "VAULT_PERMISSION_DENIED_NOT_RETRIED",
+     "clear-failed-requests"),
+    ("acme-egress-proxy", "PROXY_NO_PROXY_GAP", "add-no-proxy"),
+]
+
+
+@pytest.mark.parametrize("scenario,code,fix_id", SEED_FIXES,
+                         ids=[f"{s}:{f_}" for s, _, f_ in SEED_FIXES])
+def test_seed_scenario_fixed_through_the_cli(cp: Any, admin_api: Any, admin: Connection,
+                                             ns: str, scenario: str, code: str, fix_id: str,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The seeds' situations, recreated in the API server: the fix the report needed is
+    offered, dry-runs, applies, and afterwards planning it again finds nothing to do."""
+    from datetime import UTC, datetime
+
+    from kubectl_certdoctor.graph import build_graph
+    from kubectl_certdoctor.kinds import BY_NAME
+    from kubectl_certdoctor.rules import run_rules
+    from tests.support.apply import apply_scenario
+
+    apply_scenario(admin_api, scenario, ns)
+    now = datetime.now(UTC)
+    spec = FIXES[fix_id]
+    objs = read_objects(admin, spec, None, ns)
+    for o in read_objects(admin, FIXES["renew"], None, ns):
+        objs.add(o)
+    for d in objs.of_kind("Deployment"):  # other tests' namespaces may still be terminating
+        if d["metadata"]["namespace"] != ns:
+            objs.remove("Deployment", d["metadata"]["namespace"], d["metadata"]["name"])
+    findings = [fd for fd in run_rules(build_graph(objs, now), now) if fd.code == code]
+    assert findings, f"{code} not diagnosed on the live copy of {scenario}"
+    offered = {s.id: t for s, t in fixes.registry.offers(code, objs, findings[0].object,
+                                                         read_only=False)}
+    target = offered[fix_id]
+    word = f"{BY_NAME[target.kind].plural}/{target.name}"
+    assert cli(cp, fix_id, word, "-n", ns, "--dry-run") == 0
+    assert cli(cp, fix_id, word, "-n", ns, "--yes") == 0, capsys.readouterr()
+    capsys.readouterr()
+    again = read_objects(admin, spec, target, ns)
+    plan = fixes.plan(fix_id, again, target)
+    assert plan.calls == [] and plan.noop_reason, plan.preview()
+    assert [e["result"] for e in audit.read_entries()] == ["dry-run", "applied"]

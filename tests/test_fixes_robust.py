@@ -129,3 +129,41 @@ def test_offered_fixes_plan_on_objects_captured_from_cert_manager(path: str) -> 
                 assert call.precondition, (spec.id, call.summary())
                 assert call.path.startswith(("/api/", "/apis/"))
             plan.preview()
+
+
+SEED_PLANS = {
+    # seed 001: the solver's class differed from the site's (MicroK8s "public")
+    ("solver-ingress-class", "HTTP01_WRONG_INGRESS_CLASS", "set-solver-ingress-class"):
+        ("PATCH", "ClusterIssuer"),
+    # seed 002: a Failed request blocks renewal until deleted and renewed
+    ("failed-request-blocks-renewal", "CERTIFICATE_REQUEST_FAILED", "clear-failed-requests"):
+        ("DELETE", "CertificateRequest", "PUT", "Certificate"),
+    # seed 003: Vault 403 stuck Pending; Issuing already True, so no renew
+    ("vault-403-old-cert-manager", "VAULT_PERMISSION_DENIED_NOT_RETRIED",
+     "clear-failed-requests"): ("DELETE", "CertificateRequest"),
+    ("vault-403-old-cert-manager", "VAULT_PERMISSION_DENIED_NOT_RETRIED", "renew"): (),
+    # seed 004: a cluster-wide proxy without the in-cluster destinations in NO_PROXY
+    ("acme-egress-proxy", "PROXY_NO_PROXY_GAP", "add-no-proxy"): ("PATCH", "Deployment"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(SEED_PLANS), ids=lambda k: f"{k[0]}:{k[2]}")
+def test_seed_scenarios_get_the_fix_their_reports_needed(key: tuple[str, str, str]) -> None:
+    from kubectl_certdoctor import scenarios
+    from kubectl_certdoctor.graph import build_graph
+    from kubectl_certdoctor.rules import run_rules
+
+    name, code, fix_id = key
+    objs = cast(Any, scenarios).load(name, NOW)
+    found = [fd for fd in run_rules(build_graph(objs, NOW), NOW) if fd.code == code]
+    assert found, f"{name} has no {code}"
+    offered = {s.id: t for s, t in offers(code, objs, found[0].object, read_only=False)}
+    assert fix_id in offered
+    plan = FIXES[fix_id].plan(objs, offered[fix_id], {})
+    got: tuple[str, ...] = ()
+    for c in plan.calls:
+        got += (c.method, c.ref.kind)
+    assert got == SEED_PLANS[key]
+    if fix_id == "renew":
+        assert "Issuing is already True" in plan.noop_reason
+        assert plan.suggest == ["clear-failed-requests"]

@@ -109,3 +109,19 @@ def test_https_uses_only_https_proxy_and_uppercase_wins() -> None:
     assert proxy_for("https://other.test/dir", env2) == "http://proxy.test:3128"
     assert proxy_for("https://127.0.0.1/dir", env2) is None
     assert proxy_env(env2)["NO_PROXY"] == "acme.test"
+
+
+def test_bypass_entry_covers_the_url_under_go_rules() -> None:
+    """The suggested NO_PROXY entry must really make Go go direct for that URL."""
+    from kubectl_certdoctor.noproxy import bypass_entry
+
+    env = {"HTTPS_PROXY": "http://proxy.corp.test:3128"}
+    for url, want in [
+        ("https://kubernetes.default.svc", ".svc"),
+        ("https://vault.vault.svc.cluster.local:8200", ".cluster.local"),
+        ("https://10.96.0.1", "10.96.0.1"),
+        ("https://acme.example.test/dir", "acme.example.test"),
+    ]:
+        entry = bypass_entry(url)
+        assert entry == want
+        assert proxy_for(url, {**env, "NO_PROXY": entry}) is None

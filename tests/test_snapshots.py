@@ -1,8 +1,10 @@
 """SVG snapshots of the tree and the detail screen (pytest-textual-snapshot).
 
-Stable by construction: bundles from tests/data/tui (captured from the lab), a fixed
-clock and a fixed 140×40 terminal. Update with ``pytest --snapshot-update`` after a
-deliberate visual change, then copy the main ones to docs/screenshots/.
+Stable by construction: bundles from tests/data/tui (captured from the lab, copied so a
+re-capture cannot move them), the demo loaded at a fixed time, a fixed clock and a fixed
+terminal size. After a deliberate visual change run ``pytest tests/test_snapshots.py
+--snapshot-update``, then copy every snapshot named in ``DOC_SCREENSHOTS`` to
+docs/screenshots/ (``test_docs_screenshots_match_snapshots`` fails until you do).
 """
 
 from __future__ import annotations
@@ -87,6 +89,24 @@ def test_help_snapshot(snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=open_node(None, "question_mark"))
 
 
+def demo_app() -> CertDoctorApp:
+    return CertDoctorApp(StaticSource(demo="all", clock=demo_clock(NOW)), clock=demo_clock(NOW))
+
+
+def test_demo_tree_snapshot(snap_compare: Any) -> None:
+    assert snap_compare(demo_app(), terminal_size=(160, 40), run_before=open_node(None))
+
+
+def test_demo_problems_detail_snapshot(snap_compare: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app = pilot.app
+        assert isinstance(app, CertDoctorApp)
+        await settle(pilot, app)
+        await pilot.press("slash", *"store", "enter", "j", "j", "j", "j", "enter")
+        await pilot.pause()
+    assert snap_compare(demo_app(), terminal_size=(160, 40), run_before=run_before)
+
+
 #: README screenshots: docs/screenshots/<name> is a copy of the snapshot it names
 DOC_SCREENSHOTS = {
     "tree-http01-404.svg": "test_tree_snapshot[http01-404].svg",
@@ -96,6 +116,8 @@ DOC_SCREENSHOTS = {
     "detail-certificate-healthy.svg": "test_detail_snapshot[pki-healthy].svg",
     "findings.svg": "test_findings_snapshot.svg",
     "tree-problems-only.svg": "test_small_cluster_problems_only_snapshot.svg",
+    "demo-tree.svg": "test_demo_tree_snapshot.svg",
+    "demo-challenge-detail.svg": "test_demo_problems_detail_snapshot.svg",
 }
 
 

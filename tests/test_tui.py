@@ -147,7 +147,7 @@ async def test_open_failing_challenge_read_reason_and_back() -> None:
         text = static_text(app.screen, "#describe")
         assert "wrong status code '404'" in text
         assert "HTTP01_SELF_CHECK_404" in text and "probe http01" in text
-        assert "not available on a bundle" in text
+        assert "offline: needs a live cluster" in text
         await pilot.press("e")
         assert "PresentError" in static_text(app.screen, "#events")
         await pilot.press("y")

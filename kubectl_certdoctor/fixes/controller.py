@@ -23,7 +23,7 @@ from kubectl_certdoctor.fixes.model import (
     json_patch_call,
     need,
 )
-from kubectl_certdoctor.noproxy import matches_no_proxy, proxy_env, proxy_for
+from kubectl_certdoctor.noproxy import bypass_entry, matches_no_proxy, proxy_env, proxy_for
 from kubectl_certdoctor.objects import (
     Obj,
     ObjectSet,
@@ -70,23 +70,6 @@ def _env(container: Obj) -> dict[str, str]:
             if text(e.get("name")) and "value" in e}
 
 
-def suggestion(url: str) -> str:
-    """The NO_PROXY entry that makes Go send ``url`` direct: the IP itself, or a domain
-    suffix (Go matches ``.svc`` only against names ending in ``.svc``, so names under
-    ``cluster.local`` need ``.cluster.local``)."""
-    host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    try:
-        ipaddress.ip_address(host)
-        return host
-    except ValueError:
-        pass
-    if host.endswith(".svc"):
-        return ".svc"
-    if host.endswith(".cluster.local"):
-        return ".cluster.local"
-    return host
-
-
 def missing_entries(objs: ObjectSet, env: dict[str, str]) -> tuple[list[str], list[str]]:
     """(NO_PROXY entries to add, in-cluster URLs they are for), computed with Go's rules
     over the targets the PROXY_NO_PROXY_GAP rule checks."""
@@ -99,7 +82,7 @@ def missing_entries(objs: ObjectSet, env: dict[str, str]) -> tuple[list[str], li
     for url, _why in targets(graph):
         if proxy_for(url, env) is not None:
             urls.append(url)
-            s = suggestion(url)
+            s = bypass_entry(url)
             if s not in add:
                 add.append(s)
     return add, urls

@@ -8,9 +8,7 @@ of the controller's env with :mod:`kubectl_certdoctor.noproxy` — no traffic.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from kubectl_certdoctor.noproxy import proxy_for
+from kubectl_certdoctor.noproxy import bypass_entry, proxy_for
 from kubectl_certdoctor.probes.base import (
     ProbeContext,
     ProbeResult,
@@ -21,22 +19,9 @@ from kubectl_certdoctor.probes.base import (
     mask_userinfo,
 )
 from kubectl_certdoctor.probes.common import combine
-from kubectl_certdoctor.probes.dnsutil import is_ip
 from kubectl_certdoctor.probes.targets import challenge_url, params_from
 
 GAP = "PROXY_NO_PROXY_GAP"
-
-
-def suggestion(url: str) -> str:
-    """The NO_PROXY entry that would let an in-cluster URL bypass the proxy."""
-    host = urlsplit(url).hostname or ""
-    if is_ip(host):
-        return host
-    if host.endswith(".svc") or ".svc." in host:
-        return ".svc" if host != "kubernetes.default.svc" else "kubernetes.default.svc"
-    if host.endswith(".cluster.local"):
-        return ".cluster.local"
-    return host
 
 
 def evaluate(p_http: str, p_https: str, no_proxy: str, internal: list[str],
@@ -53,7 +38,7 @@ def evaluate(p_http: str, p_https: str, no_proxy: str, internal: list[str],
             route = f"through {mask_userinfo(via)}" if via else "direct"
             ev.append(f"{kind:10} {url} → {route}")
             if via and kind == "in-cluster":
-                s = suggestion(url)
+                s = bypass_entry(url)
                 if s not in missing:
                     missing.append(s)
     data: dict[str, object] = {"targets": rows, "missing": missing}

@@ -14,7 +14,7 @@ import copy
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,9 @@ class ScenarioInfo:
 def _yaml() -> tuple[Any, Any]:
     import yaml
 
-    return yaml, getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from kubectl_certdoctor.bundle import yaml_loader
+
+    return yaml, yaml_loader()
 
 
 @lru_cache(maxsize=1)
@@ -86,7 +88,7 @@ def info(name: str) -> ScenarioInfo:
             from None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _raw(name: str) -> list[Any]:
     yaml, loader = _yaml()
     with open(HERE / f"{name}.yaml", encoding="utf-8") as fh:

@@ -60,7 +60,7 @@ def actions_for(findings: list[Finding], *, offline: bool, read_only: bool) -> l
                     continue
                 seen.add((kind, i))
                 if offline:
-                    ok, why = False, "not available on a bundle"
+                    ok, why = False, "offline: needs a live cluster"
                 elif kind == "fix" and read_only:
                     ok, why = False, "read-only"
                 else:

@@ -43,7 +43,8 @@ def header_text(*, context: str, namespace: str | None, connection: str, analysi
     if analysis is not None:
         if analysis.version:
             t.append("  cert-manager ", style="dim")
-            t.append(f"v{analysis.version}", style="bold")
+            t.append(analysis.version if analysis.version.startswith("v")
+                     else f"v{analysis.version}", style="bold")
         c = analysis.counts
         t.append("  ")
         t.append(f"✔ {c['ready']} ready", style="green")
