@@ -39,6 +39,12 @@ def dig(obj: Any, *path: str | int, default: Any = None) -> Any:
     """``obj[p0][p1]…`` or ``default`` when any step is missing or of the wrong type."""
     cur = obj
     for p in path:
+        if type(cur) is dict:  # the common case (JSON objects): skip the ABC checks below
+            if type(p) is str:
+                if p not in cur:
+                    return default
+                cur = cur[p]
+                continue
         if isinstance(p, int):
             if isinstance(cur, list) and -len(cur) <= p < len(cur):
                 cur = cur[p]

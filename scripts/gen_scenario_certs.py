@@ -122,10 +122,22 @@ def b64(data: bytes) -> str:
 
 # ---------------------------------------------------------------- certificates
 
+class CacheMiss(Exception):
+    """A leaf certificate is not in the previous output: the scenario's CA must be new."""
+
+
+#: PEMs from the previous output, so regenerating does not churn unchanged certificates
+#: (ECDSA signatures are randomised): "ca:<CN>" → CA PEM, "leaf:<CN>:<SANs>:<nb>:<na>" →
+#: chain, "csr:<SANs>:<n>" → base64 CSR. Filled by ``_load_previous``.
+REUSE: dict[str, str] = {}
+STRICT = True
+
+
 class CA:
-    """A throw-away CA: its key lives only in this process."""
+    """A throw-away CA: its key lives only in this process (or the CA is reused whole)."""
 
     def __init__(self, cn: str, org: str) -> None:
+        self.cn = cn
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
                                x509.NameAttribute(NameOID.ORGANIZATION_NAME, org),
@@ -138,9 +150,16 @@ class CA:
                      .sign(self.key, hashes.SHA256()))
 
     def pem(self) -> bytes:
+        if STRICT and f"ca:{self.cn}" in REUSE:
+            return REUSE[f"ca:{self.cn}"].encode()
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
     def leaf(self, dns: list[str], not_before: datetime, not_after: datetime) -> bytes:
+        key_ = f"leaf:{self.cn}:{','.join(dns)}:{not_before.isoformat()}:{not_after.isoformat()}"
+        if STRICT:
+            if key_ in REUSE and f"ca:{self.cn}" in REUSE:
+                return REUSE[key_].encode()
+            raise CacheMiss(key_)
         key = ec.generate_private_key(ec.SECP256R1())  # discarded right away
         cert = (x509.CertificateBuilder()
                 .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns[0])]))
@@ -156,12 +175,48 @@ class CA:
         return cert.public_bytes(serialization.Encoding.PEM) + self.pem()
 
 
+_CSR_SEEN: dict[str, int] = {}
+
+
 def csr_pem(dns: list[str]) -> str:
+    n = _CSR_SEEN[",".join(dns)] = _CSR_SEEN.get(",".join(dns), 0) + 1
+    cached = REUSE.get(f"csr:{','.join(dns)}:{n}")
+    if cached:
+        return cached
     key = ec.generate_private_key(ec.SECP256R1())  # discarded right away
     csr = (x509.CertificateSigningRequestBuilder().subject_name(x509.Name([]))
            .add_extension(x509.SubjectAlternativeName([x509.DNSName(d) for d in dns]), True)
            .sign(key, hashes.SHA256()))
     return b64(csr.public_bytes(serialization.Encoding.PEM))
+
+
+def _load_previous(name: str) -> None:
+    """Remember the PEMs of the scenario file as it is now (if any)."""
+    REUSE.clear()
+    _CSR_SEEN.clear()
+    path = OUT / f"{name}.yaml"
+    if not path.exists():
+        return
+    doc = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    seen: dict[str, int] = {}
+    for o in doc.get("items", []):
+        if o.get("kind") == "CertificateRequest":
+            dns = ",".join(
+                x509.load_pem_x509_csr(base64.b64decode(o["spec"]["request"])).extensions
+                .get_extension_for_class(x509.SubjectAlternativeName).value
+                .get_values_for_type(x509.DNSName))
+            seen[dns] = seen.get(dns, 0) + 1
+            REUSE[f"csr:{dns}:{seen[dns]}"] = o["spec"]["request"]
+        if o.get("kind") == "Secret" and "tls.crt" in (o.get("data") or {}):
+            chain = base64.b64decode(o["data"]["tls.crt"])
+            certs = x509.load_pem_x509_certificates(chain)
+            leaf, ca = certs[0], certs[-1]
+            ca_cn = str(ca.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value)
+            sans = leaf.extensions.get_extension_for_class(
+                x509.SubjectAlternativeName).value.get_values_for_type(x509.DNSName)
+            REUSE[f"ca:{ca_cn}"] = ca.public_bytes(serialization.Encoding.PEM).decode()
+            REUSE[f"leaf:{ca_cn}:{','.join(sans)}:{leaf.not_valid_before_utc.isoformat()}:"
+                  f"{leaf.not_valid_after_utc.isoformat()}"] = chain.decode()
 
 
 # ---------------------------------------------------------------- building blocks
@@ -817,8 +872,17 @@ def write(s: Scenario) -> None:
 
 
 def main() -> None:
-    for build, _ns in BUILDERS.values():
-        write(build())
+    global STRICT
+    for name, (build, _ns) in BUILDERS.items():
+        _load_previous(name)
+        STRICT = True
+        try:
+            scenario = build()
+        except CacheMiss:  # new or changed certificates: a fresh CA for this scenario
+            _CSR_SEEN.clear()
+            STRICT = False
+            scenario = build()
+        write(scenario)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
 """``kubectl certdoctor check`` against the real test API server.
 
-The field-report stories of tests/test_rules_seeds.py are created through the API (status
-written via the status subresource), then ``check`` reads them with its real LIST+WATCH
-store and must report exactly the codes it reports offline. Times are shifted so the
-objects look captured "now". Also: the restricted user (no orders/challenges/secrets)
-and an unreachable server.
+Every scenario of the library, and the field-report stories of tests/test_rules_seeds.py,
+are created through the API (status written via the status subresource); then ``check``
+reads them with its real LIST+WATCH store and must report exactly the codes it reports
+offline. Times are shifted so the objects look captured "now". Also: the restricted user
+(no orders/challenges/secrets) and an unreachable server.
+
+The test control plane serves no Gateway API, so a scenario's Gateway cannot be created
+there; HTTP01_MULTIPLE_INGRESS_BACKENDS rests on that Gateway in two-ingress-controllers
+and is checked offline only (tests/test_rules_scenarios.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 import pytest
 
 import tests.test_rules_seeds as seeds
+from kubectl_certdoctor import scenarios
 from kubectl_certdoctor.cli import main
 from kubectl_certdoctor.objects import Obj
 from tests.support.diagnosis import NOW
@@ -69,6 +74,25 @@ def test_live_seed_gives_exactly_its_codes(seed: str, control_plane: Any, admin_
     assert rc == 1
     s = doc["summary"]
     assert s["source"] == "live" and s["namespace"] == namespace and s["objects_scanned"] > 0
+
+
+@pytest.mark.parametrize("name", scenarios.names())
+def test_live_scenario_gives_exactly_its_codes(name: str, control_plane: Any, admin_api: Any,
+                                               namespace: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.support.apply import apply_objects
+
+    objs = [o for o in scenarios.objects(name, datetime.now(UTC)) if o.get("kind") != "Gateway"]
+    apply_objects(admin_api, objs, namespace)
+    want = set(scenarios.info(name).expected)
+    if any(o.get("kind") == "Gateway" for o in scenarios.objects(name)):
+        want.discard("HTTP01_MULTIPLE_INGRESS_BACKENDS")
+    rc, doc = check_json(capsys, "--kubeconfig", str(control_plane.admin_kubeconfig),
+                         "-n", namespace)
+    got = {f["code"] for f in doc["findings"]}
+    assert got == want, [(f["code"], f["object"], f["title"]) for f in doc["findings"]]
+    errors = doc["summary"]["counts"]["error"]
+    assert rc == (1 if errors else 0)
 
 
 def test_live_restricted_user_still_diagnoses(control_plane: Any, admin_api: Any,

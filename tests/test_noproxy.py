@@ -125,3 +125,18 @@ def test_bypass_entry_covers_the_url_under_go_rules() -> None:
         entry = bypass_entry(url)
         assert entry == want
         assert proxy_for(url, {**env, "NO_PROXY": entry}) is None
+
+
+@pytest.mark.parametrize(("url", "entry"), [
+    ("https://10.96.0.1:443", "10.96.0.1"),
+    ("https://vault.vault.svc:8200", ".svc"),
+    ("https://kubernetes.default.svc.cluster.local", ".cluster.local"),
+    ("https://step-ca.internal.test/acme", "step-ca.internal.test"),
+])
+def test_bypass_entry_really_bypasses(url: str, entry: str) -> None:
+    from kubectl_certdoctor.noproxy import bypass_entry
+
+    assert bypass_entry(url) == entry
+    env = {"HTTPS_PROXY": "http://proxy.test:3128", "NO_PROXY": f"localhost,{entry}"}
+    assert proxy_for(url, env) is None
+    assert proxy_for(url, {**env, "NO_PROXY": "localhost"}) == "http://proxy.test:3128"

@@ -6,30 +6,25 @@ scenario does not list; info codes are allowed only when listed.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
 import pytest
 
 from kubectl_certdoctor import scenarios
+from kubectl_certdoctor.bundle import write_bundle
+from kubectl_certdoctor.cli import main
 from kubectl_certdoctor.graph import build_graph
 from kubectl_certdoctor.rules import run_rules
 from kubectl_certdoctor.rules.catalog import CATALOG
 from kubectl_certdoctor.rules.finding import Finding
 
-if not hasattr(scenarios, "names"):  # the library lands in parallel with the rules
-    pytest.skip("scenario library not available yet", allow_module_level=True)
-
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
 
 def expected_codes(name: str) -> set[str]:
-    info: Any = scenarios.info(name)
-    for key in ("expected", "expected_codes", "codes"):
-        value = info.get(key) if isinstance(info, dict) else getattr(info, key, None)
-        if value is not None:
-            return {str(c) for c in value}
-    raise AssertionError(f"scenario {name}: no expected codes in {info!r}")
+    return set(scenarios.info(name).expected)
 
 
 def check_exact(name: str, findings: list[Finding]) -> None:
@@ -64,3 +59,26 @@ def test_demo_loads_everything_and_never_raises() -> None:
     g = build_graph(objs, NOW)
     assert g.roots
     run_rules(g, NOW)
+
+
+@pytest.mark.parametrize("name", scenarios.names())
+def test_scenario_from_a_bundle_file_via_cli(name: str, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """dump → --from-file: the same exact codes through the bundle writer/reader and the CLI
+    (judged at the real current time, the scenario shifted to it)."""
+    path = tmp_path / f"{name}.yaml"
+    with path.open("w", encoding="utf-8") as fp:
+        write_bundle(scenarios.load(name, datetime.now(UTC)), fp, {"context": f"demo:{name}"})
+    rc = main(["check", "--from-file", str(path), "-o", "json", "--fail-on", "never"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    got = {f["code"] for f in doc["findings"]}
+    assert got == expected_codes(name), [(f["code"], f["object"]) for f in doc["findings"]]
+
+
+def test_healthy_scenario_has_no_error_or_warning() -> None:
+    healthy = [n for n in scenarios.names() if not expected_codes(n)]
+    assert healthy, "the library needs a healthy baseline"
+    for n in healthy:
+        fs = run_rules(build_graph(scenarios.load(n, NOW), NOW), NOW)
+        assert [f.code for f in fs if f.severity.value != "info"] == []

@@ -111,6 +111,7 @@ class CertTree(Tree[str]):
         if target is None:
             return False
         self._invalidate()
+        _ = self._tree_lines  # rebuild now: move_cursor reads the node's line
         self.move_cursor(target)
         return True
 

@@ -43,8 +43,11 @@ def header_text(*, context: str, namespace: str | None, connection: str, analysi
     if analysis is not None:
         if analysis.version:
             t.append("  cert-manager ", style="dim")
+            outdated = any(f.code == "CERT_MANAGER_OUTDATED" for f in analysis.findings)
             t.append(analysis.version if analysis.version.startswith("v")
-                     else f"v{analysis.version}", style="bold")
+                     else f"v{analysis.version}", style="bold yellow" if outdated else "bold")
+            if outdated:
+                t.append(" (outdated)", style="yellow")
         c = analysis.counts
         t.append("  ")
         t.append(f"✔ {c['ready']} ready", style="green")
