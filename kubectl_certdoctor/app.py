@@ -221,19 +221,24 @@ class CertDoctorApp(App[int]):
                 *DetailScreen.BINDINGS[:5],
                 Binding("1-9", "", "Run the numbered probe/fix of a finding")]),
             ("Findings (f)", list(FindingsScreen.BINDINGS)),
+            ("Probe (a probe's number on the detail screen)",
+             list(_screen("probe", "ProbeScreen").BINDINGS)),
+            *([] if self.opts.read_only or (self.source.live and self.source.read_only) else
+              [("Fix (a fix's number on the detail screen)",
+                list(_screen("fix", "FixScreen").BINDINGS))]),
         ]))
 
     def on_detail_screen_action_requested(self, message: Any) -> None:
-        """Until the probe/fix screens land, show the exact CLI command for the action."""
-        from kubectl_certdoctor.report import fix_commands, probe_commands
-
+        """A probe/fix key on the detail screen: open the probe or fix screen for the
+        finding's object (they grey out / preview-only what cannot run, with the reason)."""
         act = message.action
-        f = act.finding
-        ids, cmds = (f.probes, probe_commands(f)) if act.kind == "probe" else \
-            (f.fixes, fix_commands(f))
-        cmd = dict(zip(ids, cmds, strict=False)).get(act.id, f"kubectl certdoctor {act.kind} "
-                                                              f"{act.id}")
-        self.notify(f"run: {cmd}", title=f"{act.kind} {act.id}", timeout=10)
+        ref = act.finding.object
+        if act.kind == "probe":
+            self.push_screen(_screen("probe", "ProbeScreen")(act.id, ref))
+        elif act.kind == "fix":
+            if self.opts.read_only or (self.source.live and self.source.read_only):
+                return  # fixes are hidden in read-only mode; never reachable by a key
+            self.push_screen(_screen("fix", "FixScreen")(act.id, ref))
 
     # -- scope: namespace and context ----------------------------------------------------
 

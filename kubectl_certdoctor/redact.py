@@ -11,7 +11,8 @@ What it guarantees:
   the object, Secret data included) are dropped.
 - ``env`` values whose name looks like a credential, and ``user:pass@`` in URLs,
   become ``<redacted>``; DNS-01 webhook config values under credential-like keys too.
-- Any string anywhere holding a PEM private key (or base64 of one) is replaced.
+- Any string anywhere holding a PEM private key, or base64 of one (at any byte offset,
+  after a certificate chain, line-wrapped), is replaced.
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ _PROXY_NAME = re.compile(r"^(https?_proxy|all_proxy)$", re.I)
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.I)
 #: a PEM private key block of any flavour (RSA, EC, ENCRYPTED, OPENSSH…)
 _PEM_PRIVATE = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-#: base64 of "-----BEGIN" (the only way a PEM hides in Secret-like data)
-_B64_BEGIN = "LS0tLS1CRUdJTi"
+#: a base64 run (line-wrapped or not), ending at its padding
+_B64_RUN = re.compile(r"[A-Za-z0-9+/\s]+={0,2}")
 _MAX_DEPTH = 64
 
 
@@ -90,18 +91,52 @@ def _sanitize_secret(out: Obj) -> None:
         out["metadata"] = md
 
 
+def _b64_markers(marker: bytes) -> tuple[str, ...]:
+    """The base64 text of ``marker`` at each of the three byte alignments.
+
+    A PEM block may sit anywhere in the encoded bytes (after a certificate chain, after a
+    BOM or a comment line), so its base64 form depends on its offset modulo 3; only the
+    characters fully determined by the marker are kept.
+    """
+    out = []
+    for off in range(3):
+        a = base64.b64encode(b"\x00" * off + marker + b"\x00\x00\x00").decode()
+        b = base64.b64encode(b"\xff" * off + marker + b"\xff\xff\xff").decode()
+        start = next(i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x == y)
+        end = next(i for i in range(start, len(a)) if a[i] != b[i])
+        out.append(a[start:end])
+    return tuple(out)
+
+
+#: base64 of "-----BEGIN" at offsets 0, 1, 2 (mod 3) of the encoded bytes
+_B64_BEGIN = _b64_markers(b"-----BEGIN")
+
+
 def _is_private_key_text(s: str) -> bool:
     if "PRIVATE KEY" in s and _PEM_PRIVATE.search(s):
         return True
-    if _B64_BEGIN in s:
-        start = s.find(_B64_BEGIN)
-        chunk = re.sub(r"\s+", "", s[start:start + 8192])
-        chunk = chunk[: len(chunk) - len(chunk) % 4]
+    if not any(m in s for m in _B64_BEGIN):
+        return False
+    for run in _B64_RUN.finditer(s):
+        chunk = run.group(0)
+        if any(m in chunk for m in _B64_BEGIN) and \
+                _decodes_to_private_key(re.sub(r"\s+", "", chunk)):
+            return True
+    return False
+
+
+def _decodes_to_private_key(chunk: str) -> bool:
+    """Decode at each of the four character alignments: one of them is the blob's own."""
+    for shift in range(4):
+        part = chunk[shift:]
+        part = part[: len(part) - len(part) % 4]
         try:
-            decoded = base64.b64decode(chunk, validate=False).decode("ascii", "replace")
+            decoded = base64.b64decode(part, validate=False)
         except (binascii.Error, ValueError):
-            return False
-        return bool(_PEM_PRIVATE.search(decoded))
+            continue
+        if b"PRIVATE KEY-----" in decoded and \
+                _PEM_PRIVATE.search(decoded.decode("ascii", "replace")):
+            return True
     return False
 
 

@@ -7,6 +7,7 @@ and keeps the scroll position.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, ClassVar
 
 import yaml
@@ -124,6 +125,10 @@ class DetailScreen(Screen[None]):
             return
         self._shown = key
         src = self.cd_app.source
+        if self.cd_app.opts.read_only or (src.live and src.read_only):
+            # read-only: fixes are hidden, not merely refused (probes stay: local ones run)
+            a = dataclasses.replace(a, by_object={**a.by_object, node.ref: [
+                dataclasses.replace(f, fixes=()) for f in a.by_object.get(node.ref, [])]})
         self.actions = actions_for(a.by_object.get(node.ref, []), offline=not src.live,
                                    read_only=src.read_only)
         from rich.console import Group
@@ -150,6 +155,6 @@ class DetailScreen(Screen[None]):
         if act is None:
             return
         if not act.available:
+            # offline: the probe/fix screens still open, greyed / preview-only with the reason
             self.notify(f"{act.kind} {act.id}: {act.why}", severity="warning")
-            return
         self.post_message(self.ActionRequested(act))

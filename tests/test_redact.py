@@ -30,16 +30,23 @@ def b64(s: str) -> str:
 
 
 def leaks(obj: Any) -> bool:
-    """A private key in the serialised object, as PEM or as base64 of PEM."""
-    text = json.dumps(obj, default=str)
+    """A private key in the serialised object: as PEM, or inside any base64 run at any
+    alignment (after a chain, after a stray byte, line-wrapped)."""
+    text = json.dumps(obj, default=str).replace("\\n", "\n")
     if PEM_MARK.search(text):
         return True
-    for m in re.finditer(r"LS0tLS1CRUdJTi[A-Za-z0-9+/=]*", text):
-        chunk = m.group(0)
-        chunk = chunk[: len(chunk) - len(chunk) % 4]
-        if PEM_MARK.search(base64.b64decode(chunk).decode("ascii", "replace")):
-            return True
+    for m in re.finditer(r"[A-Za-z0-9+/\s]{16,}={0,2}", text):
+        chunk = re.sub(r"\s+", "", m.group(0))
+        for shift in range(4):
+            part = chunk[shift:]
+            part = part[: len(part) - len(part) % 4]
+            if PEM_MARK.search(base64.b64decode(part).decode("ascii", "replace")):
+                return True
     return False
+
+
+def wrap(s: str, width: int = 76) -> str:
+    return "\n".join(s[i:i + width] for i in range(0, len(s), width))
 
 
 def tls_secret() -> dict[str, Any]:
@@ -192,10 +199,17 @@ def test_fast_enough_for_the_store() -> None:
 
 # -- property: whatever the shape, no private key survives --------------------------------
 
+#: base64 of bytes that carry a key somewhere: after a stray prefix (any alignment), after
+#: a certificate chain, optionally line-wrapped as openssl and editors write it
+_hidden_key = st.builds(
+    lambda pre, chain, key, wrapped: (wrap if wrapped else str)(
+        base64.b64encode(pre + (CERT_PEM * chain).encode() + key.encode()).decode()),
+    st.binary(max_size=5), st.integers(0, 6), st.sampled_from(PEM_KEYS), st.booleans())
 _leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=20),
                   st.sampled_from(PEM_KEYS), st.sampled_from([b64(k) for k in PEM_KEYS]),
                   st.sampled_from(PEM_KEYS).map(lambda k: "prefix " + k + " suffix"),
-                  st.just(CERT_PEM))
+                  _hidden_key, _hidden_key.map(lambda k: '{"tls.key": "' + k + '"}'),
+                  st.just(CERT_PEM), st.just(b64(CERT_PEM)))
 _keys = st.one_of(st.sampled_from(["data", "stringData", "spec", "env", "name", "value",
                                    "metadata", "annotations", "tls.key", "tls.crt", "items",
                                    "containers", "template", "config"]),
@@ -220,3 +234,25 @@ def test_property_no_private_key_survives(obj: dict[str, Any]) -> None:
     assert obj == before
     if obj["kind"] == "Secret" and isinstance(out.get("data"), dict):
         assert set(out["data"]) <= {"tls.crt", "ca.crt"}
+
+
+def test_key_hidden_after_a_long_chain_or_off_alignment_is_found() -> None:
+    """A real 2048-bit key pasted after a four-certificate chain into tls.crt, or base64 of
+    a file whose key starts at byte 1 or 2: both used to slip past the first-8 KiB check."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption())
+    chain = ("-----BEGIN CERTIFICATE-----\n" + "A" * 2400 + "\n-----END CERTIFICATE-----\n")
+    values = [base64.b64encode(chain.encode() * 4 + key).decode(),
+              base64.b64encode(b"#" + key).decode(), wrap(base64.b64encode(b"\n\n" + key).decode())]
+    for v in values:
+        assert leaks({"v": v})
+        sec = sanitize({"kind": "Secret", "metadata": {"name": "x"}, "data": {"tls.crt": v}})
+        assert not leaks(sec) and sec["data"]["tls.crt"] == REDACTED
+        cm = sanitize({"kind": "ConfigMap", "data": {"bundle.pem": v, "note": "ok"}})
+        assert not leaks(cm) and cm["data"] == {"bundle.pem": REDACTED, "note": "ok"}
+    plain = base64.b64encode(chain.encode() * 4).decode()
+    assert sanitize({"kind": "Secret", "data": {"tls.crt": plain}})["data"]["tls.crt"] == plain

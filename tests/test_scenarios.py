@@ -423,6 +423,38 @@ def test_demo_merges_every_scenario() -> None:
     assert total - len(NAMES) - 1 <= len(demo) < total  # shared controller + IngressClass
 
 
+def test_demo_runs_one_controller_composed_from_the_stories() -> None:
+    """One cluster, one cert-manager: the oldest release (Vault story) behind the proxy."""
+    demo = scenarios.load_demo(NOW)
+    deps = [d for d in demo.of_kind("Deployment")
+            if labels(d).get("app.kubernetes.io/component") == "controller"]
+    assert len(deps) == 1
+    c = deps[0]["spec"]["template"]["spec"]["containers"][0]
+    assert c["image"] == "quay.io/jetstack/cert-manager-controller:v1.15.0"
+    env = {e["name"]: e.get("value") for e in c["env"]}
+    assert env["HTTPS_PROXY"] == "http://proxy.corp.test:3128" and "POD_NAMESPACE" in env
+    assert [e["name"] for e in c["env"]].count("POD_NAMESPACE") == 1
+    # composing never mutates the scenario's own copy
+    vault = scenarios.load("vault-403-old-cert-manager", NOW)
+    assert "HTTPS_PROXY" not in {e["name"] for e in _controller(vault)["env"]}
+
+
+def test_demo_shows_every_story_finding_on_the_same_objects() -> None:
+    """The demo is the union of the stories: same codes on the same objects, nothing more,
+    nothing hidden by the merge (the controller-dependent Vault/version/proxy ones included)."""
+    from kubectl_certdoctor.graph import build_graph
+    from kubectl_certdoctor.rules import run_rules
+
+    def found(objs: ObjectSet) -> set[tuple[str, str]]:
+        return {(f.code, str(f.object)) for f in run_rules(build_graph(objs, NOW), NOW)}
+
+    single: set[tuple[str, str]] = set()
+    for n in NAMES:
+        single |= found(scenarios.load(n, NOW))
+    assert found(scenarios.load_demo(NOW)) == single
+    assert {c for c, _ in single} == {c for n in NAMES for c in scenarios.info(n).expected}
+
+
 def test_rules_report_exactly_the_expected_codes_at_any_now() -> None:
     """The contract with the rules: index.yaml's codes, whenever the demo is opened."""
     rules = pytest.importorskip("kubectl_certdoctor.rules")
@@ -433,3 +465,26 @@ def test_rules_report_exactly_the_expected_codes_at_any_now() -> None:
             objs = scenarios.load(n, now)
             got = {f.code for f in rules.run_rules(build_graph(objs, now), now)}
             assert got == set(scenarios.info(n).expected), (n, now)
+
+
+def test_committed_library_is_what_the_generator_writes(tmp_path: Any) -> None:
+    """No hand edits drift from scripts/gen_scenarios.py: regenerating (into a copy, reusing
+    the committed certificates as the generator does) reproduces every file byte for byte."""
+    import importlib.util
+    import shutil
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "gen_scenarios.py"
+    spec = importlib.util.spec_from_file_location("gen_scenarios_under_test", script)
+    assert spec is not None and spec.loader is not None
+    gen: Any = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    for n in NAMES:
+        shutil.copy(HERE / f"{n}.yaml", tmp_path / f"{n}.yaml")
+    gen.OUT = tmp_path
+    gen.main()
+    for n in NAMES:
+        assert (tmp_path / f"{n}.yaml").read_text() == (HERE / f"{n}.yaml").read_text(), n
+    assert set(gen.BUILDERS) == set(NAMES)
+    assert {ns for _b, ns in gen.BUILDERS.values()} == {scenarios.info(n).namespace
+                                                        for n in NAMES}

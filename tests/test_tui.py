@@ -430,7 +430,8 @@ async def test_open_detail_follows_live_changes() -> None:
 
 
 async def test_numbered_action_keys_on_a_live_read_only_source() -> None:
-    """Live + read-only: probes run (for now: the exact CLI command), fixes are greyed."""
+    """Live + read-only: probes are offered (their screens: tests/test_tui_actions*.py),
+    fixes are hidden, not merely greyed."""
     src = MemorySource(small_cluster(), {"Certificate": SourceState("live")})
     app = CertDoctorApp(src, clock=demo_clock(NOW))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -439,14 +440,6 @@ async def test_numbered_action_keys_on_a_live_read_only_source() -> None:
         await pilot.press("enter")
         screen = app.screen
         acts = {a.key: a for a in screen.actions}  # type: ignore[attr-defined]
-        probe = next(a for a in acts.values() if a.kind == "probe")
-        fix = next(a for a in acts.values() if a.kind == "fix")
-        assert probe.available and not fix.available and fix.why == "read-only"
-        await pilot.press(probe.key)
-        await pilot.pause()
-        texts = [n.message for n in app._notifications]
-        assert any(f"kubectl certdoctor probe {probe.id}" in t for t in texts), texts
-        await pilot.press(fix.key)
-        await pilot.pause()
-        texts = [n.message for n in app._notifications]
-        assert any(t == f"fix {fix.id}: read-only" for t in texts), texts
+        assert acts and all(a.kind == "probe" and a.available for a in acts.values())
+        text = static_text(screen, "#describe")
+        assert "probe http01" in text and "Fix with" not in text

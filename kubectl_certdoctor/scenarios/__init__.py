@@ -15,13 +15,20 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from kubectl_certdoctor.errors import UsageError
-from kubectl_certdoctor.objects import Obj, ObjectSet, parse_time
+from kubectl_certdoctor.objects import Obj, ObjectSet, dig, parse_time
 
+#: the library's directory on disk (tests glob it); reading goes through importlib.resources
+#: so the package data is found wherever it is installed (wheel, zipapp, PyInstaller)
 HERE = Path(__file__).resolve().parent
+
+
+def _read(filename: str) -> str:
+    return resources.files(__name__).joinpath(filename).read_text(encoding="utf-8")
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,7 @@ def _yaml() -> tuple[Any, Any]:
 @lru_cache(maxsize=1)
 def _index() -> dict[str, ScenarioInfo]:
     yaml, loader = _yaml()
-    with open(HERE / "index.yaml", encoding="utf-8") as fh:
-        doc = yaml.load(fh, Loader=loader)
+    doc = yaml.load(_read("index.yaml"), Loader=loader)
     out: dict[str, ScenarioInfo] = {}
     for e in doc["scenarios"]:
         captured = parse_time(str(e["captured_at"]))
@@ -91,8 +97,7 @@ def info(name: str) -> ScenarioInfo:
 @cache
 def _raw(name: str) -> list[Any]:
     yaml, loader = _yaml()
-    with open(HERE / f"{name}.yaml", encoding="utf-8") as fh:
-        return [d for d in yaml.load_all(fh, Loader=loader) if d is not None]
+    return [d for d in yaml.load_all(_read(f"{name}.yaml"), Loader=loader) if d is not None]
 
 
 # A whole-string RFC 3339 timestamp, as the API server writes them.
@@ -163,14 +168,46 @@ def load_demo(now: datetime | None = None) -> ObjectSet:
     """All scenarios merged, as one cluster would hold them (``--demo``).
 
     Each scenario has its own namespace and distinct names; only shared infrastructure
-    (the cert-manager controller Deployment, IngressClass ``nginx``) coincides, and then
-    the scenario listed later in ``index.yaml`` wins.
+    (IngressClass ``nginx``, the cert-manager controller Deployment) coincides. A cluster
+    runs one cert-manager, so the demo's controller is composed: the oldest release any
+    story runs (the Vault story's v1.15.0) with every story's extra environment (the
+    egress proxy). Otherwise whichever scenario came last would silently hide the
+    version- and proxy-dependent findings of the others.
     """
     merged = ObjectSet(source="demo", context="demo")
+    controllers: list[Obj] = []
     for n in names():
         for obj in load(n, now):
-            merged.add(obj)
+            if _is_controller(obj):
+                controllers.append(obj)
+            else:
+                merged.add(obj)
+    if controllers:
+        merged.add(_compose_controller(controllers))
     return merged
+
+
+def _is_controller(obj: Obj) -> bool:
+    lb = dig(obj, "metadata", "labels", default={}) or {}
+    return obj.get("kind") == "Deployment" and lb.get("app.kubernetes.io/name") == \
+        "cert-manager" and lb.get("app.kubernetes.io/component") == "controller"
+
+
+def _version_key(dep: Obj) -> tuple[int, ...]:
+    label = str(dig(dep, "metadata", "labels", "app.kubernetes.io/version", default=""))
+    return tuple(int(x) for x in re.findall(r"\d+", label)[:3]) or (999,)
+
+
+def _compose_controller(deps: list[Obj]) -> Obj:
+    """The oldest controller, with the union of every controller's env (by name)."""
+    out = copy.deepcopy(min(deps, key=_version_key))
+    container = out["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container.get("env") or []}
+    for d in deps:
+        for e in d["spec"]["template"]["spec"]["containers"][0].get("env") or []:
+            env.setdefault(e["name"], e)
+    container["env"] = list(env.values())
+    return out
 
 
 def objects(name: str, now: datetime | None = None) -> list[Obj]:

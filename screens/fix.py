@@ -1,0 +1,331 @@
+"""The fix screen: preview → RBAC check → server-side dry run → confirm → apply → verify.
+
+Design notes
+- The order is the CLI's (``commands/fix.py``) and is fixed: the preview (the exact API
+  calls and a coloured unified diff) is shown first; the RBAC pre-check and the dry run
+  (``dryRun=All``) run BEFORE the user is asked anything; ``a`` (apply) exists only when
+  both passed, and still goes through the confirmation modal.
+- Live plans are made from fresh direct reads (``read_objects``), not the store's
+  snapshot: the resourceVersions the calls are conditioned on are then current.
+- Every request runs in a thread worker with its own ``group``; the connection applies
+  its request timeout to each call. Results reach the UI through ``call_from_thread``
+  and are dropped once the screen is gone.
+- A bundle or the demo gets the preview only, with the reason; ``--read-only`` never
+  reaches here (the detail screen hides fixes) and would be refused before any request.
+- The write is audited as soon as ``apply`` returns (so a crash while verifying cannot
+  lose it); verification then polls for the expected effects and streams what it saw.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from kubectl_certdoctor.errors import CertdoctorError
+from kubectl_certdoctor.fixes.execute import RbacVerdict, RunResult
+from kubectl_certdoctor.fixes.model import ConflictError, FixPlan
+from kubectl_certdoctor.fixes.verify import VerifyResult
+from kubectl_certdoctor.objects import Ref
+from kubectl_certdoctor.widgets.fixview import plan_view, rbac_view, run_view, verify_view
+from kubectl_certdoctor.widgets.header import StatusHeader
+
+if TYPE_CHECKING:
+    from kubectl_certdoctor.app import CertDoctorApp
+    from kubectl_certdoctor.cluster.connection import Connection
+
+OFFLINE_REASON = "fixes need a live cluster: this is a preview of a bundle/demo, nothing is sent"
+NO_CONNECTION_REASON = "no cluster connection: preview only"
+READ_ONLY_REASON = "--read-only is in force: fixes are disabled"
+
+
+class FixScreen(Screen[None]):
+    """One fix for one finding's object. ``esc`` goes back (and stops verifying)."""
+
+    DEFAULT_CSS = """
+    #fix-scroll { height: 1fr; padding: 0 1; }
+    #fix-status { height: auto; padding: 0 1; background: $boost; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("a", "apply", "Apply…"),
+        Binding("r", "replan", "Re-plan"),
+        Binding("question_mark", "app.help", "Help"),
+    ]
+
+    def __init__(self, fix_id: str, ref: Ref, *, verify_timeout: float = 30.0) -> None:
+        super().__init__()
+        self.fix_id = fix_id
+        #: the object the finding is about; the fix may act on another (its Certificate…)
+        self.ref = ref
+        self.verify_timeout = verify_timeout
+        self.plan: FixPlan | None = None
+        self.rbac: RbacVerdict | None = None
+        self.dry: RunResult | None = None
+        self.applied: RunResult | None = None
+        self.verified: VerifyResult | None = None
+        #: why apply is not offered ('' when it is, or not decided yet)
+        self.blocked = ""
+        #: preparing | ready | blocked | confirming | applying | verifying | done | failed
+        self.phase = "preparing"
+        self.audit_file = ""
+        self._stop = threading.Event()
+
+    @property
+    def cd_app(self) -> CertDoctorApp:
+        from kubectl_certdoctor.app import CertDoctorApp
+
+        assert isinstance(self.app, CertDoctorApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(id="header")
+        yield Static(id="fix-status")
+        with VerticalScroll(id="fix-scroll"):
+            yield Static(id="fix-preview")
+            yield Static(id="fix-rbac")
+            yield Static(id="fix-dry")
+            yield Static(id="fix-apply")
+            yield Static(id="fix-verify")
+            yield Static(id="fix-audit")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.cd_app.refresh_header()
+        self._status(f"planning fix {self.fix_id} for {self.ref}…")
+        self._prepare()
+
+    def on_unmount(self) -> None:
+        self._stop.set()
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _status(self, message: str, style: str = "") -> None:
+        self.query_one("#fix-status", Static).update(Text(message, style=style))
+
+    def _show(self, wid: str, renderable: Any) -> None:
+        self.query_one(f"#{wid}", Static).update(renderable)
+
+    def _ui(self, fn: Callable[..., None], *args: Any) -> None:
+        """From a worker: run ``fn`` on the UI thread unless the screen is gone."""
+        def guarded() -> None:
+            if self.is_attached:
+                fn(*args)
+        with contextlib.suppress(RuntimeError):  # the app is shutting down
+            self.app.call_from_thread(guarded)
+
+    def _conn(self) -> Connection | None:
+        return getattr(self.cd_app.source, "conn", None)
+
+    def _read_only(self) -> bool:
+        return bool(self.cd_app.opts.read_only or
+                    (self.cd_app.source.live and self.cd_app.source.read_only))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``a`` is shown only when the dry run passed and nothing blocks the fix."""
+        if action == "apply":
+            return self.phase == "ready"
+        return True
+
+    def _set_phase(self, phase: str) -> None:
+        self.phase = phase
+        self.refresh_bindings()
+
+    # -- prepare: plan, RBAC, dry run ----------------------------------------------------
+
+    @work(thread=True, group="fix-prepare", exclusive=True, exit_on_error=False,
+          description="plan fix, RBAC check, dry run")
+    def _prepare(self) -> None:
+        from kubectl_certdoctor.fixes.registry import FIXES
+        from kubectl_certdoctor.fixes.targets import resolve
+
+        spec = FIXES.get(self.fix_id)
+        if spec is None:
+            self._ui(self._fail, f"unknown fix {self.fix_id!r}")
+            return
+        src = self.cd_app.source
+        conn = self._conn() if src.live else None
+        try:
+            objs = src.snapshot()
+            target = resolve(spec.id, objs, self.ref)
+            if conn is not None:
+                from kubectl_certdoctor.commands.fix import read_objects
+
+                ns = target.namespace or self.ref.namespace or src.namespace or "default"
+                objs = read_objects(conn, spec, target, ns)
+            plan = spec.plan(objs, target, {})
+        except CertdoctorError as e:
+            self._ui(self._fail, str(e))
+            return
+        self._ui(self._show_plan, plan)
+        if not src.live:
+            self._ui(self._block, OFFLINE_REASON)
+            return
+        if self._read_only():
+            self._ui(self._block, READ_ONLY_REASON)
+            return
+        if conn is None:
+            self._ui(self._block, NO_CONNECTION_REASON)
+            return
+        if not plan.calls:
+            self._ui(self._block, plan.noop_reason or "this fix changes nothing (guidance only)")
+            return
+        from kubectl_certdoctor.fixes import audit
+        from kubectl_certdoctor.fixes.execute import dry_run, rbac_check
+
+        try:
+            verdict = rbac_check(conn, plan, read_only=False)
+            self._ui(self._show_rbac, verdict)
+            if not verdict.allowed:
+                audit.record_for(conn, plan, "forbidden", error=verdict.reason)
+                return
+            dry = dry_run(conn, plan, read_only=False)
+        except CertdoctorError as e:
+            self._ui(self._fail, str(e))
+            return
+        self._ui(self._show_dry, dry)
+        if not dry.ok:
+            audit.record_for(conn, plan, "conflict" if dry.conflict else "dry-run-failed",
+                             dry_run=dry)
+
+    def _show_plan(self, plan: FixPlan) -> None:
+        self.plan = plan
+        self._show("fix-preview", plan_view(plan))
+        self._status("preview ready; checking RBAC and running a server-side dry run…")
+
+    def _block(self, reason: str) -> None:
+        self.blocked = reason
+        self._set_phase("blocked")
+        self._status(f"preview only: {reason}", "bold yellow")
+
+    def _fail(self, message: str) -> None:
+        self.blocked = message
+        self._set_phase("failed")
+        self._status(message, "bold red")
+
+    def _show_rbac(self, verdict: RbacVerdict) -> None:
+        self.rbac = verdict
+        self._show("fix-rbac", rbac_view(verdict))
+        if not verdict.allowed:
+            self._block(f"not allowed: {verdict.reason}")
+
+    def _show_dry(self, dry: RunResult) -> None:
+        self.dry = dry
+        self._show("fix-dry", run_view("Server-side dry run (dryRun=All)", dry))
+        if not dry.ok:
+            self._block("the dry run failed: nothing was changed" if not dry.conflict else
+                        "the object changed since it was read: press r to plan again")
+            return
+        self.blocked = ""
+        self._set_phase("ready")
+        self._status("dry run passed: press a to apply (you will be asked to confirm)",
+                     "bold green")
+
+    # -- apply and verify ----------------------------------------------------------------
+
+    def action_apply(self) -> None:
+        if self.phase != "ready" or self.plan is None:
+            return
+        from .confirm import ConfirmScreen
+
+        self._set_phase("confirming")
+        self.app.push_screen(ConfirmScreen(self.plan), self._confirmed)
+
+    def _confirmed(self, ok: bool | None) -> None:
+        if not ok:
+            self._set_phase("ready")
+            self._status("cancelled: nothing was changed", "bold yellow")
+            self._record_cancel()
+            return
+        self._set_phase("applying")
+        self._status("applying…")
+        self._apply()
+
+    @work(thread=True, group="fix-audit", exit_on_error=False, description="audit cancel")
+    def _record_cancel(self) -> None:
+        conn, plan = self._conn(), self.plan
+        if conn is not None and plan is not None:
+            from kubectl_certdoctor.fixes import audit
+
+            audit.record_for(conn, plan, "cancelled", dry_run=self.dry)
+
+    @work(thread=True, group="fix-apply", exclusive=True, exit_on_error=False,
+          description="apply fix and verify")
+    def _apply(self) -> None:
+        from kubectl_certdoctor.fixes import audit
+        from kubectl_certdoctor.fixes.execute import apply
+        from kubectl_certdoctor.fixes.verify import verify
+
+        conn, plan = self._conn(), self.plan
+        if conn is None or plan is None:
+            return
+        try:
+            applied = apply(conn, plan, read_only=self._read_only())
+        except ConflictError as e:
+            audit.record_for(conn, plan, "conflict", dry_run=self.dry,
+                             applied=getattr(e, "result", None), error=str(e))
+            self._ui(self._fail, f"{e} — press r to plan again")
+            return
+        except CertdoctorError as e:
+            audit.record_for(conn, plan, "failed", dry_run=self.dry, error=str(e))
+            self._ui(self._fail, str(e))
+            return
+        audit.record_for(conn, plan, "applied" if applied.ok else "failed",
+                         dry_run=self.dry, applied=applied)
+        self._ui(self._show_applied, applied, str(audit.audit_path()))
+        if not applied.ok:
+            return
+        deadline = time.monotonic() + self.verify_timeout
+        while True:
+            seen = verify(conn, plan, timeout=0)
+            over = seen.ok or time.monotonic() >= deadline or self._stop.is_set()
+            self._ui(self._show_verify, seen, over)
+            if over:
+                return
+            self._stop.wait(0.5)
+
+    def _show_applied(self, applied: RunResult, path: str) -> None:
+        self.applied = applied
+        self.audit_file = path
+        self._show("fix-apply", run_view("Applied", applied))
+        self._show("fix-audit", Text.assemble(("Audit log: ", "bold"), path))
+        if applied.ok:
+            self._set_phase("verifying")
+            self._status("applied; watching for the expected effect…", "bold green")
+        else:
+            self._fail("the fix failed part-way; see the calls above")
+
+    def _show_verify(self, seen: VerifyResult, done: bool) -> None:
+        self.verified = seen
+        self._show("fix-verify", verify_view(seen, done=done))
+        if done:
+            self._set_phase("done")
+            self._status("verified: every expected effect was seen" if seen.ok else
+                         "applied; not every expected effect was seen yet (see Verify)",
+                         "bold green" if seen.ok else "bold yellow")
+
+    # -- navigation ----------------------------------------------------------------------
+
+    def action_replan(self) -> None:
+        if self.phase in ("applying", "confirming", "verifying"):
+            return
+        for wid in ("fix-rbac", "fix-dry", "fix-apply", "fix-verify", "fix-audit"):
+            self._show(wid, "")
+        self.plan = self.rbac = self.dry = None
+        self._set_phase("preparing")
+        self._status(f"planning fix {self.fix_id} for {self.ref}…")
+        self._prepare()
+
+    def action_back(self) -> None:
+        self._stop.set()
+        self.dismiss(None)
