@@ -39,12 +39,11 @@ def dig(obj: Any, *path: str | int, default: Any = None) -> Any:
     """``obj[p0][p1]…`` or ``default`` when any step is missing or of the wrong type."""
     cur = obj
     for p in path:
-        if type(cur) is dict:  # the common case (JSON objects): skip the ABC checks below
-            if type(p) is str:
-                if p not in cur:
-                    return default
-                cur = cur[p]
-                continue
+        if type(cur) is dict and type(p) is str:  # the common case: skip the ABC checks
+            if p not in cur:
+                return default
+            cur = cur[p]
+            continue
         if isinstance(p, int):
             if isinstance(cur, list) and -len(cur) <= p < len(cur):
                 cur = cur[p]

@@ -13,7 +13,6 @@ import pytest
 import yaml
 
 from kubectl_certdoctor.cli import main
-from kubectl_certdoctor.errors import CertdoctorError
 from kubectl_certdoctor.objects import ObjectSet
 from tests.support import cluster_access as ca
 

@@ -10,6 +10,7 @@ test_redact.py, test_rules_fuzz.py, test_fixes_robust.py), Ctrl-C at any moment
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import threading
@@ -74,10 +75,8 @@ class SlowProxy:
             pass
         finally:
             for s in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def close(self) -> None:
         self._stop.set()
@@ -194,7 +193,7 @@ def test_hundred_probe_runs_with_random_cancellation_leak_no_pod(admin_api: Any,
                 outcomes[res.verdict.value] = outcomes.get(res.verdict.value, 0) + 1
                 if i % 20 == 19:
                     assert probe_pods(admin_api, namespace) == [], f"leak after run {i}"
-            assert kubelet.started > 0
+            assert kubelet.started  # pods really ran (and some were cancelled mid-run)
     finally:
         ok.stop()
         hang.close()
