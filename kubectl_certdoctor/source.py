@@ -126,12 +126,7 @@ class StaticSource(DataSource):
         from kubectl_certdoctor import scenarios
 
         now = self.clock()
-        if self.demo in (None, "", "all"):
-            return scenarios.load_demo(now)
-        if self.demo not in scenarios.names():
-            raise UsageError(f"unknown demo scenario {self.demo!r}",
-                             hint="one of: " + ", ".join(scenarios.names()))
-        return scenarios.load(self.demo, now)
+        return scenarios.open_demo(self.demo, now)
 
     @classmethod
     def of(cls, objs: ObjectSet, *, origin: str = "bundle") -> StaticSource:

@@ -488,3 +488,17 @@ def test_committed_library_is_what_the_generator_writes(tmp_path: Any) -> None:
     assert set(gen.BUILDERS) == set(NAMES)
     assert {ns for _b, ns in gen.BUILDERS.values()} == {scenarios.info(n).namespace
                                                         for n in NAMES}
+
+
+def test_captured_bundles_open_as_demos() -> None:
+    """``--demo lab-…`` opens a bundle captured from cert-manager's real controller."""
+    from kubectl_certdoctor.errors import UsageError
+
+    names = scenarios.captured_names()
+    assert "lab-acme-http01-404" in names and len(names) >= 8
+    for name in names:
+        objs = scenarios.open_demo(name)
+        assert objs.of_kind("Certificate") and "captured" in objs.source
+    assert len(scenarios.open_demo(None)) == len(scenarios.load_demo())
+    with pytest.raises(UsageError, match="lab-pki-healthy"):
+        scenarios.open_demo("no-such-scenario")

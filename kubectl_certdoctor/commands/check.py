@@ -40,12 +40,7 @@ def load_offline(opts: Options, now: datetime) -> ObjectSet:
     if not hasattr(scenarios, "load_demo"):
         raise UsageError("the demo scenarios are not available in this build",
                          hint="use --from-file with a bundle instead")
-    if opts.demo in (None, "", "all"):
-        return scenarios.load_demo(now)
-    if opts.demo not in scenarios.names():
-        raise UsageError(f"unknown demo scenario {opts.demo!r}",
-                         hint="one of: " + ", ".join(scenarios.names()))
-    return scenarios.load(opts.demo, now)
+    return scenarios.open_demo(opts.demo, now)
 
 
 def load_live(opts: Options) -> tuple[ObjectSet, str | None, dict[str, str]]:

@@ -213,3 +213,33 @@ def _compose_controller(deps: list[Obj]) -> Obj:
 def objects(name: str, now: datetime | None = None) -> list[Obj]:
     """The scenario as a plain list (what ``apply_scenario`` sends to an API server)."""
     return list(load(name, now))
+
+
+def captured_names() -> list[str]:
+    """Bundles captured from cert-manager's real controller by ``scripts/lab capture``."""
+    from importlib.resources import files
+
+    folder = files(__package__).joinpath("captured")
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def open_demo(name: str | None, now: datetime | None = None) -> ObjectSet:
+    """What ``--demo [NAME]`` opens: every library scenario merged (no name or ``all``), one
+    library scenario, or one captured bundle (shown as captured, times not shifted)."""
+    if name in (None, "", "all"):
+        return load_demo(now)
+    assert name is not None
+    if name in _index():
+        return load(name, now)
+    if name in captured_names():
+        from importlib.resources import as_file, files
+
+        from kubectl_certdoctor.bundle import load_bundle
+
+        with as_file(files(__package__).joinpath("captured", f"{name}.yaml")) as path:
+            objs = load_bundle(path)
+        objs.source = f"demo:{name} (captured from cert-manager)"
+        objs.context = f"demo:{name}"
+        return objs
+    raise UsageError(f"unknown demo scenario {name!r}",
+                     hint="one of: all, " + ", ".join(names() + captured_names()))
