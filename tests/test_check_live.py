@@ -6,15 +6,18 @@ reads them with its real LIST+WATCH store and must report exactly the codes it r
 offline. Times are shifted so the objects look captured "now". Also: the restricted user
 (no orders/challenges/secrets) and an unreachable server.
 
-The test control plane serves no Gateway API, so a scenario's Gateway cannot be created
-there; HTTP01_MULTIPLE_INGRESS_BACKENDS rests on that Gateway in two-ingress-controllers
-and is checked offline only (tests/test_rules_scenarios.py).
+The shared control plane serves no Gateway API on purpose (other tests rely on Gateway being
+"missing"), so there a scenario's Gateway is left out and the codes that rest on it are not
+expected. The Gateway scenarios are checked live, Gateway included, against a private
+control plane that also installs the Gateway API CRDs (``gateway_plane``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +33,7 @@ from tests.support.diagnosis import NOW
 pytestmark = pytest.mark.integration
 
 _TS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-#: the control plane serves no Gateway API: seed 000's Gateway cannot be created there
+#: the shared control plane serves no Gateway API: seed 000's Gateway cannot be created there
 LIVE_SEEDS = {k: v for k, v in seeds.SEEDS.items() if not k.startswith("000")}
 
 
@@ -91,6 +94,64 @@ def test_live_scenario_gives_exactly_its_codes(name: str, control_plane: Any, ad
                          "-n", namespace)
     got = {f["code"] for f in doc["findings"]}
     assert got == want, [(f["code"], f["object"], f["title"]) for f in doc["findings"]]
+    errors = doc["summary"]["counts"]["error"]
+    assert rc == (1 if errors else 0)
+
+
+def _has_gateway(name: str) -> bool:
+    return any(o.get("kind") == "Gateway" for o in scenarios.objects(name))
+
+
+GATEWAY_SCENARIOS = [n for n in scenarios.names() if _has_gateway(n)]
+
+
+@pytest.fixture(scope="module")
+def gateway_plane() -> Iterator[Any]:
+    """A private control plane that also serves the Gateway API (Gateway, GatewayClass).
+
+    Private because the shared one must keep Gateway "missing"; no controller manager
+    (quicker), so the namespace's default ServiceAccount is created by the test."""
+    if os.environ.get("CERTDOCTOR_SKIP_INTEGRATION") == "1":
+        pytest.skip("CERTDOCTOR_SKIP_INTEGRATION=1")
+    from tests.support.controlplane import ControlPlane
+
+    cp = ControlPlane(controller_manager=False, extra_crd_dirs=("crds-gateway",),
+                      die_with_parent=True)
+    cp.start()
+    try:
+        yield cp
+    finally:
+        cp.stop()
+
+
+@pytest.mark.parametrize("name", GATEWAY_SCENARIOS)
+def test_live_gateway_scenario_gives_exactly_its_codes(
+        name: str, gateway_plane: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """With the Gateway really served, its status written through the status subresource,
+    ``check`` reports exactly the expected codes, HTTP01_MULTIPLE_INGRESS_BACKENDS included."""
+    from kubernetes import config
+
+    from tests.support.apply import apply_objects
+
+    ns = f"gw-{name}"[:63]
+    api = config.new_client_from_config(config_file=str(gateway_plane.admin_kubeconfig))
+    try:
+        for path, body in (
+                ("/api/v1/namespaces", {"metadata": {"name": ns}}),
+                (f"/api/v1/namespaces/{ns}/serviceaccounts", {"metadata": {"name": "default"}})):
+            status, out = gateway_plane.request("POST", path, body)
+            assert status in (201, 409), out
+        created = apply_objects(api, scenarios.objects(name, datetime.now(UTC)), ns)
+    finally:
+        api.close()
+    gateways = [o for o in created if o.get("kind") == "Gateway"]
+    assert gateways and all(o.get("status", {}).get("addresses") for o in gateways)
+    want = set(scenarios.info(name).expected)
+    rc, doc = check_json(capsys, "--kubeconfig", str(gateway_plane.admin_kubeconfig),
+                         "-n", ns)
+    got = {f["code"] for f in doc["findings"]}
+    assert got == want, [(f["code"], f["object"], f["title"]) for f in doc["findings"]]
+    assert "Gateway" not in doc["summary"]["unavailable"]
     errors = doc["summary"]["counts"]["error"]
     assert rc == (1 if errors else 0)
 

@@ -119,12 +119,16 @@ class ControlPlane:
     ``die_with_parent`` has the kernel kill the components when the Python process
     dies without running ``stop()`` (a killed pytest must not leave an etcd behind);
     ``scripts/lab`` leaves it off because its control plane outlives the command.
+    ``extra_crd_dirs`` (names relative to the bin dir, e.g. ``"crds-gateway"``) are opt-in
+    CRDs installed after cert-manager's: the shared control plane serves no Gateway API
+    on purpose, so only a private control plane asks for it.
     """
 
     def __init__(self, workdir: Path | str | None = None, *, bindir: Path | None = None,
                  apiserver_args: Sequence[str] = (),
                  controller_manager_args: Sequence[str] = (), crds: bool = True,
-                 controller_manager: bool = True, die_with_parent: bool = False) -> None:
+                 controller_manager: bool = True, die_with_parent: bool = False,
+                 extra_crd_dirs: Sequence[str] = ()) -> None:
         self._own_dir = workdir is None
         self.dir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="certdoctor-cp-"))
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -132,6 +136,7 @@ class ControlPlane:
         self.apiserver_args = tuple(apiserver_args)
         self.controller_manager_args = tuple(controller_manager_args)
         self.crds = crds
+        self.extra_crd_dirs = tuple(extra_crd_dirs)
         self.controller_manager = controller_manager
         self.die_with_parent = die_with_parent
         self.etcd_port, self.peer_port = free_port(), free_port()
@@ -164,6 +169,8 @@ class ControlPlane:
             self._bootstrap_rbac()
             if self.crds:  # before the controller manager: its GC discovers them at start
                 self.install_crds()
+            for sub in self.extra_crd_dirs:
+                self.install_crds(sub)
             if self.controller_manager:
                 self._start_controller_manager()
         except BaseException:
@@ -252,11 +259,14 @@ class ControlPlane:
             raise ControlPlaneError(f"kubectl {' '.join(args)}: {proc.stderr.strip()}")
         return proc.stdout
 
-    def install_crds(self) -> None:
-        """Create cert-manager's CRDs and wait until every one is Established."""
+    def install_crds(self, subdir: str = "crds") -> None:
+        """Create the CRDs in ``<bindir>/<subdir>`` (cert-manager's by default) and wait
+        until every one is Established and its API group shows in discovery."""
         loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        folder = self.bindir / subdir
         names = []
-        for path in sorted((self.bindir / "crds").glob("*.yaml")):
+        group_versions: set[str] = set()
+        for path in sorted(folder.glob("*.yaml")):
             for doc in yaml.load_all(path.read_text(), Loader=loader):
                 if not doc or doc.get("kind") != "CustomResourceDefinition":
                     continue
@@ -265,8 +275,11 @@ class ControlPlane:
                 if status not in (201, 409):
                     raise ControlPlaneError(f"creating CRD from {path.name}: {status} {out}")
                 names.append(doc["metadata"]["name"])
+                group_versions.update(
+                    f"{doc['spec']['group']}/{v['name']}"
+                    for v in doc["spec"].get("versions") or [] if v.get("served"))
         if not names:
-            raise ControlPlaneError(f"no CRDs found in {self.bindir / 'crds'}")
+            raise ControlPlaneError(f"no CRDs found in {folder}")
 
         def established() -> bool:
             for n in names:
@@ -278,12 +291,12 @@ class ControlPlane:
                     return False
             return True
 
-        self._wait("kube-apiserver", established, 60, what="CRDs to be Established")
+        self._wait("kube-apiserver", established, 60, what=f"CRDs of {subdir} to be Established")
         # discovery lags Established a little; the dynamic/REST clients need it
         self._wait("kube-apiserver",
-                   lambda: self._get_status("/apis/acme.cert-manager.io/v1") == 200
-                   and self._get_status("/apis/cert-manager.io/v1") == 200,
-                   30, what="cert-manager API discovery")
+                   lambda: all(self._get_status(f"/apis/{gv}") == 200
+                               for gv in sorted(group_versions)),
+                   30, what=f"API discovery of {subdir}")
 
     # ------------------------------------------------------------------ startup steps
 
