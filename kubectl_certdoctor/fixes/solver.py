@@ -150,8 +150,9 @@ def plan_solver_class(objs: ObjectSet, target: Ref, params: FixParams) -> FixPla
     hosts = serving.get(chosen, [])
     if hosts:
         plan.notes.append(f"IngressClass {chosen} serves {', '.join(sorted(hosts))}")
-    plan.notes.append("Existing Challenges keep the solver they were created with: run "
-                      "retry-challenge on them so the next solver Ingress uses the new class.")
+    plan.notes.append("cert-manager (seen on v1.21) replaces pending Challenges whose solver "
+                      "changed on its own, since a Challenge's name hashes its spec; if one "
+                      "keeps the old class, retry-challenge recreates it with the new one.")
     plan.suggest = ["retry-challenge"]
     plan.expect.append(Expectation(
         "generation", target, f"{target.kind} {target.name} spec updated",
