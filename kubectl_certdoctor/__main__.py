@@ -2,6 +2,6 @@
 
 import sys
 
-from kubectl_certdoctor.cli import main
+from kubectl_certdoctor.entry import main
 
 sys.exit(main())

@@ -3,9 +3,12 @@
 Design notes
 - The UI never does IO. The source's own threads (or nothing, for a file) produce
   objects; a change only sets ``_dirty``. A 150 ms tick starts one thread worker
-  (group ``analyse``) that snapshots the source and rebuilds graph + findings; the
-  result is applied on the UI thread. Bursts of watch events therefore cost one
-  rebuild per tick, and a rebuild never overlaps another.
+  (group ``analyse``) that snapshots the source and brings the analysis up to date
+  (``analysis.Analyser``: only the Certificate chains that changed are linked and judged
+  again); the result is applied on the UI thread. Bursts of watch events therefore cost
+  one pass per tick, and a pass never overlaps another. The 30 s clock tick, ``r`` and
+  any change of scope ask for a full analysis, which also refreshes time-dependent
+  reasons ("next retry in 43m").
 - ``clock`` is injectable so snapshot tests render the same ages every run.
 - Context switches connect in a worker (group ``connect``) and swap sources only when
   the new connection works; the old store is stopped afterwards.
@@ -23,11 +26,13 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from kubectl_certdoctor.analysis import Analyser, Analysis
 from kubectl_certdoctor.errors import CertdoctorError
+from kubectl_certdoctor.heap import HeapKeeper
 from kubectl_certdoctor.options import Options
 from kubectl_certdoctor.source import Clock, DataSource, LiveSource, connection_summary, utcnow
 from kubectl_certdoctor.widgets.header import StatusHeader, header_text
-from kubectl_certdoctor.widgets.view import Analysis, ViewFilter, analyse
+from kubectl_certdoctor.widgets.view import ViewFilter
 
 
 def _screen(module: str, name: str) -> Any:
@@ -37,7 +42,8 @@ def _screen(module: str, name: str) -> Any:
     return getattr(importlib.import_module(f"kubectl_certdoctor.screens.{module}"), name)
 
 
-REBUILD_TICK = 0.15
+#: how often a change is looked at: one pass per tick at most, however many changes came
+REBUILD_TICK = 0.1
 CLOCK_TICK = 30.0
 
 
@@ -62,6 +68,10 @@ class CertDoctorApp(App[int]):
         #: bumped every time a new analysis is shown (tests wait on it)
         self.generation = 0
         self._dirty = True
+        #: the next pass recomputes everything (clock tick, refresh, new scope)
+        self._full = True
+        self._analyser = Analyser()
+        self._heap = HeapKeeper()
         self._building = False
         self._unsubscribe = source.subscribe(self._on_source_change)
         self._switching = False
@@ -75,12 +85,13 @@ class CertDoctorApp(App[int]):
         self.source.start()
         self.set_interval(REBUILD_TICK, self._tick)
         if not self._fixed_clock:
-            self.set_interval(CLOCK_TICK, self._mark_dirty)
+            self.set_interval(CLOCK_TICK, self._mark_full)
         self._tick()
 
     def on_unmount(self) -> None:
         self._unsubscribe()
         self.source.stop()
+        self._heap.release()
 
     @property
     def tree_screen(self) -> Any:  # TreeScreen | None
@@ -101,7 +112,8 @@ class CertDoctorApp(App[int]):
         """Called from the source's threads: only flag; the tick does the work."""
         self._dirty = True
 
-    def _mark_dirty(self) -> None:
+    def _mark_full(self) -> None:
+        self._full = True
         self._dirty = True
 
     def _tick(self) -> None:
@@ -113,9 +125,10 @@ class CertDoctorApp(App[int]):
     @work(thread=True, group="analyse", exit_on_error=False, description="rebuild graph")
     def _rebuild(self) -> None:
         try:
+            full, self._full = self._full, False
             objs = self.source.snapshot()
             states = self.source.states()
-            a = analyse(objs, states, self.clock())
+            a = self._analyser.update(objs, states, self.clock(), full=full)
         except Exception as e:  # shown, never fatal: the next change retries
             self._from_thread(self._failed, e)
             return
@@ -143,6 +156,8 @@ class CertDoctorApp(App[int]):
             if isinstance(s, DetailScreen):
                 s.show_analysis(a)
         self.refresh_header()
+        if self.source.live:
+            self._heap.settled()  # see heap.py: no collector pauses during a watch storm
 
     def refresh_header(self) -> None:
         ts = self.tree_screen
@@ -172,7 +187,7 @@ class CertDoctorApp(App[int]):
             self.source.refresh()
         except CertdoctorError as e:
             self._from_thread(self.notify, str(e), severity="error", timeout=8)
-        self._dirty = True
+        self._mark_full()
 
     # -- navigation ----------------------------------------------------------------------
 
@@ -266,7 +281,7 @@ class CertDoctorApp(App[int]):
     @work(thread=True, group="rescope", exit_on_error=False, description="re-scope store")
     def _rescope(self, src: LiveSource, ns: str | None) -> None:
         src.set_namespace(ns)
-        self._dirty = True
+        self._mark_full()
 
     def pick_context(self) -> None:
         if not self.source.live:
@@ -322,10 +337,10 @@ class CertDoctorApp(App[int]):
         self._unsubscribe = new.subscribe(self._on_source_change)
         new.start()
         self._switching = False
-        self._dirty = True
+        self._mark_full()
         ts = self.tree_screen
         if ts is not None:
-            ts.flt = ViewFilter()
+            ts.new_source()
         self._stop_old(old)
         self.notify(f"switched to context {new.context}", timeout=3)
 

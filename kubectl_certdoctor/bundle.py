@@ -85,6 +85,8 @@ def _parse(path: str, raw: bytes) -> list[Any]:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or type(e).__name__
+        if "nesting depth" in str(problem):  # PyYAML >= 6.0.4 has a limit of its own
+            raise BundleError(f"{path}: nested too deeply to be Kubernetes objects") from None
         if json_error is not None:
             raise BundleError(f"{path}: not valid JSON ({json_error})") from None
         raise BundleError(f"{path}: not valid YAML{where}: {problem}") from None

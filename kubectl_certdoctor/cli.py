@@ -54,7 +54,8 @@ def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
     g.add_argument("-A", "--all-namespaces", action="store_true",
                    default=argparse.SUPPRESS if suppress else False, help="all namespaces")
     g.add_argument("--request-timeout", default=d,
-                   help="timeout for each API request, e.g. 10s, 1m (default 10s)")
+                   help="timeout for each API request, e.g. 10s, 1m (default 10s; 0 means "
+                        "30s: a bound is always kept so a dead connection is noticed)")
     g.add_argument("--as", dest="as_user", default=d, help="user to impersonate")
     g.add_argument("--as-group", dest="as_groups", action="append",
                    default=argparse.SUPPRESS if suppress else None, help="group to impersonate")
@@ -182,6 +183,16 @@ def _parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespa
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The console script. Ctrl-C at any moment — even while modules are still being
+    imported — exits 130 with one line, never a traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["__complete"]:
         from kubectl_certdoctor.completion import run_complete
@@ -200,9 +211,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CertdoctorError as e:
         print(f"error: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
 

@@ -169,10 +169,20 @@ class Graph:
         self._owned_by_name: dict[tuple[str, str, str], list[Obj]] = defaultdict(list)
         self._ingress_by_host: dict[str, list[Obj]] = defaultdict(list)
         self._by_kind: dict[str, list[Node]] = defaultdict(list)
+        #: per kind: node id → its index in ``_by_kind`` (lets a patch swap nodes in place)
+        self._kind_pos: dict[str, dict[str, int]] = {}
         #: CertificateRequest node id → its certificate-revision annotation (0 when absent)
         self.revisions: dict[str, int] = {}
         #: Certificate node id → its newest CertificateRequest node (highest revision)
         self.latest_requests: dict[str, Node] = {}
+        #: node id → the id of the Certificate whose chain it belongs to (the unit of
+        #: incremental work: see ``graph_patch``); orphans and issuers have none
+        self.chain_of: dict[str, str] = {}
+        #: (namespace, Secret name) → ids of the Certificates that name it in secretName
+        self.secret_certs: dict[tuple[str, str], list[str]] = {}
+        #: per chain kind: uid → node and (namespace, name) → node, to link new objects
+        self.link_index: tuple[dict[str, dict[str, Node]],
+                               dict[str, dict[tuple[str, str], Node]]] = ({}, {})
 
     # -- lookups -----------------------------------------------------------------
     def node(self, ref: Ref) -> Node | None:
@@ -273,55 +283,185 @@ def _index_owners(g: Graph, objs: Iterable[Obj]) -> None:
             g._owned_by_name[(text(ow.get("kind")), namespace(o), text(ow.get("name")))].append(o)
 
 
-def _owner_node(
-    obj: Obj, kind: str, by_uid: dict[str, Node], by_name: dict[tuple[str, str], Node]
-) -> Node | None:
-    refs = [o for o in owner_refs(obj) if text(o.get("kind")) == kind]
-    for o in refs:
-        n = by_uid.get(text(o.get("uid")))
-        if n is not None:
-            return n
-    for o in refs:
-        n = by_name.get((namespace(obj), text(o.get("name"))))
-        if n is not None:
-            return n
-    return None
+#: the kinds linked below an issuer, in the order they are linked
+CHAIN_KINDS = ("Certificate", "CertificateRequest", "Order", "Challenge")
+#: what each chain kind hangs under (by ownerReference)
+_OWNER_KIND = {"CertificateRequest": "Certificate", "Order": "CertificateRequest",
+               "Challenge": "Order"}
 
 
-def build_graph(objs: ObjectSet, now: datetime) -> Graph:
-    """Link every cert-manager object into the forest described in the module doc."""
-    g = Graph(objs, now)
-    args = controller_args(objs)
-    g.backoff = config_from_args(args)
-    for i, a in enumerate(args):
-        if a.startswith("--cluster-resource-namespace="):
-            g.cluster_resource_namespace = a.split("=", 1)[1] or DEFAULT_CLUSTER_RESOURCE_NS
-        elif a == "--cluster-resource-namespace" and i + 1 < len(args):
-            g.cluster_resource_namespace = args[i + 1] or DEFAULT_CLUSTER_RESOURCE_NS
+def good(objs: Iterable[Any]) -> list[Obj]:
+    """Objects that can be shown and linked: dicts with a name."""
+    return [o for o in objs if isinstance(o, dict) and name(o)]
 
-    def make(kind: str, obj: Obj) -> Node:
+
+def sort_key(kind: str, o: Obj) -> tuple[Any, ...]:
+    """The order cert-manager's objects are linked in: the last CertificateRequest linked
+    to a Certificate is its newest (highest revision), so ``latest_requests`` needs it."""
+    if kind == "CertificateRequest":
+        return (namespace(o), revision_of(o), text(dig(o, "metadata", "creationTimestamp")),
+                name(o))
+    if kind == "Order":
+        return (namespace(o), text(dig(o, "metadata", "creationTimestamp")), name(o))
+    return (namespace(o), name(o))
+
+
+def link_fields(kind: str, o: Obj) -> tuple[Any, ...]:
+    """Everything of an object that decides where it hangs and in which order: when these
+    are unchanged, an update cannot move the node (``graph_patch`` relies on it)."""
+    md = _meta(o)
+    if kind == "Certificate":
+        return (text(md.get("uid")), issuer_ref_of(o),
+                text(dig(o, "spec", "secretName")))
+    owners = tuple((text(r.get("kind")), text(r.get("name")), text(r.get("uid")))
+                   for r in owner_refs(o))
+    if kind == "CertificateRequest":
+        ann = annotations_of(o)
+        return (text(md.get("uid")), owners, ann.get(CERT_NAME_ANN, ""), revision_of(o),
+                text(md.get("creationTimestamp")))
+    return (text(md.get("uid")), owners, text(md.get("creationTimestamp")))
+
+
+class Linker:
+    """Makes nodes and links chain objects into their parents.
+
+    The full build runs it over every object; ``graph_patch`` runs it over the objects of a
+    few Certificates' chains, so both produce exactly the same nodes.
+    """
+
+    def __init__(self, g: Graph) -> None:
+        self.g = g
+        #: per kind: uid → node and (namespace, name) → node of the objects linked so far
+        self.by_uid: dict[str, dict[str, Node]] = {k: {} for k in CHAIN_KINDS}
+        self.by_name: dict[str, dict[tuple[str, str], Node]] = {k: {} for k in CHAIN_KINDS}
+        self.made: list[Node] = []
+        self.orphans: list[Node] = []
+
+    def make(self, kind: str, obj: Obj) -> Node:
+        g = self.g
         ref = Ref(kind, namespace(obj), name(obj))
-        st, reason = status_of(kind, obj, now, g.backoff)
+        st, reason = status_of(kind, obj, g.now, g.backoff)
         n = Node(str(ref), ref, obj, st, reason, parse_time(_meta(obj).get("creationTimestamp")))
-        g.nodes[n.id] = n
-        g._by_kind[kind].append(n)
+        self.made.append(n)
         return n
 
-    def attach(parent: Node, child: Node) -> None:
-        parent.children.append(child)
-        child.parent_id = parent.id
+    def parent_of(self, kind: str, obj: Obj) -> Node | None:
+        """The already linked node ``obj`` hangs under (None: an orphan)."""
+        okind = _OWNER_KIND[kind]
+        refs = [o for o in owner_refs(obj) if text(o.get("kind")) == okind]
+        by_uid, by_name = self.by_uid[okind], self.by_name[okind]
+        for o in refs:
+            n = by_uid.get(text(o.get("uid")))
+            if n is not None:
+                return n
+        for o in refs:
+            n = by_name.get((namespace(obj), text(o.get("name"))))
+            if n is not None:
+                return n
+        if kind == "CertificateRequest":
+            cn = annotations_of(obj).get(CERT_NAME_ANN, "")
+            if cn:
+                return by_name.get((namespace(obj), cn))
+        return None
 
-    def good(kind: str) -> list[Obj]:
-        # objects without a name cannot be shown or linked; keep the rest
-        return [o for o in objs.of_kind(kind) if isinstance(o, dict) and name(o)]
+    def link(self, certs: list[tuple[Node, Obj]], members: dict[str, list[Obj]]) -> None:
+        """Link Certificates (already attached to their issuer) and the CertificateRequests,
+        Orders and Challenges of ``members``; what finds no parent goes to ``orphans``."""
+        g = self.g
+        for n, o in certs:
+            self._index("Certificate", n, o)
+            sec = text(dig(o, "spec", "secretName"))
+            if sec:  # lists are replaced, never appended to: patched graphs share them
+                key = (n.ref.namespace, sec)
+                g.secret_certs[key] = [*g.secret_certs.get(key, ()), n.id]
+            g.chain_of[n.id] = n.id
+        for kind in CHAIN_KINDS[1:]:
+            for o in sorted(members.get(kind, ()), key=lambda x, k=kind: sort_key(k, x)):
+                n = self.make(kind, o)
+                self._index(kind, n, o)
+                parent = self.parent_of(kind, o)
+                if kind == "CertificateRequest":
+                    g.revisions[n.id] = revision_of(o)
+                if parent is None:
+                    self.orphans.append(n)
+                    continue
+                attach(parent, n)
+                chain = g.chain_of.get(parent.id)
+                if chain is not None:
+                    g.chain_of[n.id] = chain
+                if kind == "CertificateRequest":
+                    g.latest_requests[parent.id] = n  # sorted by revision: the last one wins
 
-    # related kinds: events, owners, ingress hosts
-    for ev in good("Event"):
+    def _index(self, kind: str, n: Node, o: Obj) -> None:
+        u = uid(o)
+        if u:
+            self.by_uid[kind][u] = n
+        self.by_name[kind][(n.ref.namespace, n.ref.name)] = n
+
+
+def attach(parent: Node, child: Node) -> None:
+    parent.children.append(child)
+    child.parent_id = parent.id
+
+
+def placeholder(ir: IssuerRef) -> Node:
+    """The root a Certificate hangs under when its issuer is missing or external."""
+    rid = str(ir.ref)
+    if ir.external:
+        return Node(rid, ir.ref, None, Status.UNKNOWN,
+                    f"external issuer ({ir.group}), not watched", None)
+    label = ir.kind if ir.bad_kind else ir.ref.kind
+    where = f"{ir.ref.namespace}/{ir.ref.name}" if ir.ref.namespace else ir.ref.name
+    why = f"missing {label} {where or '(no name)'}"
+    if ir.bad_kind:
+        why += f" (kind {ir.kind!r} is not Issuer or ClusterIssuer)"
+    return Node(f"missing:{rid}", ir.ref, None, Status.MISSING, why, None)
+
+
+def root_id(ir: IssuerRef, issuer_ids: Iterable[str] | dict[str, Node]) -> str:
+    """The id of the root a Certificate with this issuerRef hangs under."""
+    rid = str(ir.ref)
+    if ir.external:
+        return rid
+    return rid if rid in issuer_ids else f"missing:{rid}"
+
+
+def root_key(n: Node) -> tuple[int, str, str, str]:
+    rank = {"ClusterIssuer": 0, "Issuer": 1}.get(n.ref.kind, 2)
+    return (rank, n.ref.namespace, n.ref.name, n.id)
+
+
+def orphans_group(orphans: list[Node]) -> Node:
+    group = Node(ORPHANS_ID, ORPHANS_REF, None, Status.UNKNOWN,
+                 f"{len(orphans)} object{'s' if len(orphans) != 1 else ''} without an owner",
+                 None)
+    for n in orphans:
+        attach(group, n)
+    return group
+
+
+def index_context(g: Graph) -> None:
+    """The lookups of the kinds around the tree: events, owners, site Ingresses by host."""
+    index_events(g)
+    index_owned(g)
+
+
+def index_events(g: Graph) -> None:
+    g._events = defaultdict(list)
+    for ev in good(g.objs.of_kind("Event")):
         key = _event_key(ev)
         if key:
             g._events[key].append(ev)
-    _index_owners(g, (o for k in ("Pod", "Service", "Ingress") for o in good(k)))
-    for ing in good("Ingress"):
+
+
+def index_owned(g: Graph) -> None:
+    """Solver Pods/Services/Ingresses by owner, and site Ingresses by host."""
+    objs = g.objs
+    g._owned = defaultdict(list)
+    g._owned_by_name = defaultdict(list)
+    _index_owners(g, (o for k in ("Pod", "Service", "Ingress") for o in good(objs.of_kind(k))))
+    g._ingress_by_host = defaultdict(list)
+    for ing in good(objs.of_kind("Ingress")):
         if labels(ing).get(SOLVER_LABEL) == "true":
             continue
         hosts = {text(r.get("host")).lower().rstrip(".")
@@ -329,105 +469,51 @@ def build_graph(objs: ObjectSet, now: datetime) -> Graph:
         for h in hosts - {""}:
             g._ingress_by_host[h].append(ing)
 
-    # issuers
+
+def controller_settings(g: Graph) -> None:
+    """Backoff durations and the cluster resource namespace from the controller's args."""
+    args = controller_args(g.objs)
+    g.backoff = config_from_args(args)
+    for i, a in enumerate(args):
+        if a.startswith("--cluster-resource-namespace="):
+            g.cluster_resource_namespace = a.split("=", 1)[1] or DEFAULT_CLUSTER_RESOURCE_NS
+        elif a == "--cluster-resource-namespace" and i + 1 < len(args):
+            g.cluster_resource_namespace = args[i + 1] or DEFAULT_CLUSTER_RESOURCE_NS
+
+
+def build_graph(objs: ObjectSet, now: datetime) -> Graph:
+    """Link every cert-manager object into the forest described in the module doc."""
+    g = Graph(objs, now)
+    controller_settings(g)
+    index_context(g)
+    lk = Linker(g)
+
     issuer_roots: dict[str, Node] = {}
     for kind in ("ClusterIssuer", "Issuer"):
-        for o in good(kind):
-            n = make(kind, o)
+        for o in good(objs.of_kind(kind)):
+            n = lk.make(kind, o)
             issuer_roots[n.id] = n
     placeholders: dict[str, Node] = {}
+    certs: list[tuple[Node, Obj]] = []
+    for o in sorted(good(objs.of_kind("Certificate")), key=lambda c: sort_key("Certificate", c)):
+        ir = issuer_ref_of(o)
+        rid = root_id(ir, issuer_roots)
+        root = issuer_roots.get(rid) or placeholders.get(rid)
+        if root is None:
+            root = placeholders[rid] = placeholder(ir)
+        n = lk.make("Certificate", o)
+        attach(root, n)
+        certs.append((n, o))
+    lk.link(certs, {k: good(objs.of_kind(k)) for k in CHAIN_KINDS[1:]})
+    g.link_index = (lk.by_uid, lk.by_name)
 
-    def issuer_node(cert: Obj) -> Node:
-        ir = issuer_ref_of(cert)
-        rid = str(ir.ref)
-        if not ir.external and rid in issuer_roots:
-            return issuer_roots[rid]
-        pid = rid if ir.external else f"missing:{rid}"
-        if pid not in placeholders:
-            if ir.external:
-                n = Node(pid, ir.ref, None, Status.UNKNOWN,
-                         f"external issuer ({ir.group}), not watched", None)
-            else:
-                label = ir.kind if ir.bad_kind else ir.ref.kind
-                where = f"{ir.ref.namespace}/{ir.ref.name}" if ir.ref.namespace else ir.ref.name
-                why = f"missing {label} {where or '(no name)'}"
-                if ir.bad_kind:
-                    why += f" (kind {ir.kind!r} is not Issuer or ClusterIssuer)"
-                n = Node(pid, ir.ref, None, Status.MISSING, why, None)
-            placeholders[pid] = n
-            g.nodes[pid] = n
-        return placeholders[pid]
-
-    # certificates
-    cert_by_uid: dict[str, Node] = {}
-    cert_by_name: dict[tuple[str, str], Node] = {}
-    for o in sorted(good("Certificate"), key=lambda c: (namespace(c), name(c))):
-        n = make("Certificate", o)
-        attach(issuer_node(o), n)
-        if uid(o):
-            cert_by_uid[uid(o)] = n
-        cert_by_name[(namespace(o), name(o))] = n
-
-    orphans: list[Node] = []
-
-    # certificate requests
-    cr_by_uid: dict[str, Node] = {}
-    cr_by_name: dict[tuple[str, str], Node] = {}
-    revs = [(revision_of(o), o) for o in good("CertificateRequest")]
-    revs.sort(key=lambda rc: (namespace(rc[1]), rc[0],
-                              text(dig(rc[1], "metadata", "creationTimestamp")), name(rc[1])))
-    for rev, o in revs:
-        n = make("CertificateRequest", o)
-        g.revisions[n.id] = rev
-        if uid(o):
-            cr_by_uid[uid(o)] = n
-        cr_by_name[(namespace(o), name(o))] = n
-        parent = _owner_node(o, "Certificate", cert_by_uid, cert_by_name)
-        if parent is None:
-            cn = annotations_of(o).get(CERT_NAME_ANN, "")
-            parent = cert_by_name.get((namespace(o), cn)) if cn else None
-        if parent is None:
-            orphans.append(n)
-        else:
-            attach(parent, n)
-            g.latest_requests[parent.id] = n  # sorted by revision: the last one wins
-
-    # orders
-    order_by_uid: dict[str, Node] = {}
-    order_by_name: dict[tuple[str, str], Node] = {}
-    orders = sorted(good("Order"), key=lambda c: (
-        namespace(c), text(dig(c, "metadata", "creationTimestamp")), name(c)))
-    for o in orders:
-        n = make("Order", o)
-        if uid(o):
-            order_by_uid[uid(o)] = n
-        order_by_name[(namespace(o), name(o))] = n
-        parent = _owner_node(o, "CertificateRequest", cr_by_uid, cr_by_name)
-        if parent is None:
-            orphans.append(n)
-        else:
-            attach(parent, n)
-
-    # challenges
-    for o in sorted(good("Challenge"), key=lambda c: (namespace(c), name(c))):
-        n = make("Challenge", o)
-        parent = _owner_node(o, "Order", order_by_uid, order_by_name)
-        if parent is None:
-            orphans.append(n)
-        else:
-            attach(parent, n)
-
-    def root_key(n: Node) -> tuple[int, str, str, str]:
-        rank = {"ClusterIssuer": 0, "Issuer": 1}.get(n.ref.kind, 2)
-        return (rank, n.ref.namespace, n.ref.name, n.id)
-
+    for n in lk.made:
+        g.nodes[n.id] = n
+        g._by_kind[n.ref.kind].append(n)
+    g.nodes.update(placeholders)
     g.roots = sorted([*issuer_roots.values(), *placeholders.values()], key=root_key)
-    if orphans:
-        group = Node(ORPHANS_ID, ORPHANS_REF, None, Status.UNKNOWN,
-                     f"{len(orphans)} object{'s' if len(orphans) != 1 else ''} without an owner",
-                     None)
-        for n in orphans:
-            attach(group, n)
+    if lk.orphans:
+        group = orphans_group(lk.orphans)
         g.nodes[ORPHANS_ID] = group
         g.roots.append(group)
     return g

@@ -23,6 +23,10 @@ class Status(Enum):
     UNKNOWN = "unknown"
 
 
+#: statuses that count as trouble (red or yellow in the tree, "problems only")
+PROBLEM = frozenset({Status.FAILED, Status.WARNING, Status.MISSING})
+
+
 #: words in a pending Challenge's reason that mean "retrying after an error"
 _TROUBLE = (
     "wrong status code", "error", "failed", "timeout", "timed out", "refused",

@@ -17,19 +17,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
+from kubectl_certdoctor.analysis import Analysis
 from kubectl_certdoctor.graph import Node
 from kubectl_certdoctor.objects import Ref, dig, parse_time
 from kubectl_certdoctor.redact import sanitize
 from kubectl_certdoctor.status import Status
 from kubectl_certdoctor.widgets.describe import Action, actions_for, describe, events_table
 from kubectl_certdoctor.widgets.header import StatusHeader
-from kubectl_certdoctor.widgets.view import Analysis
+
+from .base import DoctorScreen
 
 if TYPE_CHECKING:
-    from kubectl_certdoctor.app import CertDoctorApp
+    pass
 
 TABS = {"describe": "tab-describe", "events": "tab-events", "yaml": "tab-yaml"}
 
@@ -59,7 +60,7 @@ def off_tree_node(a: Analysis, node_id: str) -> Node | None:
                 parse_time(dig(obj, "metadata", "creationTimestamp")))
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(DoctorScreen[None]):
     """Everything about one node. ``esc`` goes back to the tree."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -87,13 +88,6 @@ class DetailScreen(Screen[None]):
         self.initial_tab = tab
         self.actions: list[Action] = []
         self._shown: tuple[object, ...] | None = None
-
-    @property
-    def cd_app(self) -> CertDoctorApp:
-        from kubectl_certdoctor.app import CertDoctorApp
-
-        assert isinstance(self.app, CertDoctorApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")

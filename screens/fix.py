@@ -14,14 +14,15 @@ Design notes
   reaches here (the detail screen hides fixes) and would be refused before any request.
 - The write is audited as soon as ``apply`` returns (so a crash while verifying cannot
   lose it); verification then polls for the expected effects and streams what it saw.
+- Parameters a fix declares as ``choices`` (e.g. the IngressClass for
+  ``set-solver-ingress-class``) are offered as pick lists: ``p`` chooses them, and when the
+  fix cannot pick one by itself the list opens before anything is planned.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -29,19 +30,19 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from kubectl_certdoctor.errors import CertdoctorError
 from kubectl_certdoctor.fixes.execute import RbacVerdict, RunResult
-from kubectl_certdoctor.fixes.model import ConflictError, FixPlan
+from kubectl_certdoctor.fixes.model import Choice, ConflictError, FixPlan
 from kubectl_certdoctor.fixes.verify import VerifyResult
 from kubectl_certdoctor.objects import Ref
 from kubectl_certdoctor.widgets.fixview import plan_view, rbac_view, run_view, verify_view
 from kubectl_certdoctor.widgets.header import StatusHeader
 
+from .base import DoctorScreen
+
 if TYPE_CHECKING:
-    from kubectl_certdoctor.app import CertDoctorApp
     from kubectl_certdoctor.cluster.connection import Connection
 
 OFFLINE_REASON = "fixes need a live cluster: this is a preview of a bundle/demo, nothing is sent"
@@ -49,7 +50,7 @@ NO_CONNECTION_REASON = "no cluster connection: preview only"
 READ_ONLY_REASON = "--read-only is in force: fixes are disabled"
 
 
-class FixScreen(Screen[None]):
+class FixScreen(DoctorScreen[None]):
     """One fix for one finding's object. ``esc`` goes back (and stops verifying)."""
 
     DEFAULT_CSS = """
@@ -60,6 +61,7 @@ class FixScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("a", "apply", "Apply…"),
         Binding("r", "replan", "Re-plan"),
+        Binding("p", "params", "Parameters…"),
         Binding("question_mark", "app.help", "Help"),
     ]
 
@@ -79,14 +81,10 @@ class FixScreen(Screen[None]):
         #: preparing | ready | blocked | confirming | applying | verifying | done | failed
         self.phase = "preparing"
         self.audit_file = ""
+        #: parameters chosen in pick lists (the planner's own defaults otherwise)
+        self.params: dict[str, str] = {}
+        self.choices: list[Choice] = []
         self._stop = threading.Event()
-
-    @property
-    def cd_app(self) -> CertDoctorApp:
-        from kubectl_certdoctor.app import CertDoctorApp
-
-        assert isinstance(self.app, CertDoctorApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
@@ -116,14 +114,6 @@ class FixScreen(Screen[None]):
     def _show(self, wid: str, renderable: Any) -> None:
         self.query_one(f"#{wid}", Static).update(renderable)
 
-    def _ui(self, fn: Callable[..., None], *args: Any) -> None:
-        """From a worker: run ``fn`` on the UI thread unless the screen is gone."""
-        def guarded() -> None:
-            if self.is_attached:
-                fn(*args)
-        with contextlib.suppress(RuntimeError):  # the app is shutting down
-            self.app.call_from_thread(guarded)
-
     def _conn(self) -> Connection | None:
         return getattr(self.cd_app.source, "conn", None)
 
@@ -135,6 +125,9 @@ class FixScreen(Screen[None]):
         """``a`` is shown only when the dry run passed and nothing blocks the fix."""
         if action == "apply":
             return self.phase == "ready"
+        if action == "params":
+            return bool(self.choices) and self.phase not in ("applying", "confirming",
+                                                             "verifying")
         return True
 
     def _set_phase(self, phase: str) -> None:
@@ -163,7 +156,13 @@ class FixScreen(Screen[None]):
 
                 ns = target.namespace or self.ref.namespace or src.namespace or "default"
                 objs = read_objects(conn, spec, target, ns)
-            plan = spec.plan(objs, target, {})
+            choices = spec.choices(objs, target) if spec.choices is not None else []
+            self._ui(self._set_choices, choices)
+            missing = [c for c in choices if not c.default and c.param not in self.params]
+            if missing:
+                self._ui(self._ask, missing, True)
+                return
+            plan = spec.plan(objs, target, self.params)
         except CertdoctorError as e:
             self._ui(self._fail, str(e))
             return
@@ -197,6 +196,39 @@ class FixScreen(Screen[None]):
         if not dry.ok:
             audit.record_for(conn, plan, "conflict" if dry.conflict else "dry-run-failed",
                              dry_run=dry)
+
+    # -- parameters ----------------------------------------------------------------------
+
+    def _set_choices(self, choices: list[Choice]) -> None:
+        self.choices = choices
+        self.refresh_bindings()
+
+    def action_params(self) -> None:
+        if self.check_action("params", ()):
+            self._ask(list(self.choices), False)
+
+    def _ask(self, pending: list[Choice], needed: bool) -> None:
+        """One pick list per parameter, in turn; then plan again with what was chosen."""
+        from .picker import PickScreen
+
+        if not pending:
+            self.action_replan()
+            return
+        c, rest = pending[0], pending[1:]
+        if needed:
+            self._status(f"choose {c.param.replace('_', ' ')}: the fix cannot tell by itself",
+                         "bold yellow")
+
+        def chosen(value: str | None) -> None:
+            if value is None:  # esc: keep what there was
+                if needed:
+                    self._block(f"no {c.param.replace('_', ' ')} chosen: press p to choose")
+                return
+            self.params[c.param] = value
+            self._ask(rest, needed)
+
+        current = self.params.get(c.param, c.default)
+        self.app.push_screen(PickScreen(c.title, list(c.options), current), chosen)
 
     def _show_plan(self, plan: FixPlan) -> None:
         self.plan = plan

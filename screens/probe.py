@@ -18,11 +18,9 @@ Design notes
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -31,7 +29,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from kubectl_certdoctor.errors import CertdoctorError
@@ -46,15 +43,17 @@ from kubectl_certdoctor.widgets.probeview import (
     verdict_view,
 )
 
+from .base import DoctorScreen
+
 if TYPE_CHECKING:
-    from kubectl_certdoctor.app import CertDoctorApp
+    pass
 
 OFFLINE_REASON = "probes need a live cluster (this is a bundle/demo)"
 
 _swept = False
 
 
-class ProbeScreen(Screen[None]):
+class ProbeScreen(DoctorScreen[None]):
     """One probe on one object. ``r`` re-run, ``c`` copy, ``esc`` cancel and back."""
 
     DEFAULT_CSS = """
@@ -89,13 +88,6 @@ class ProbeScreen(Screen[None]):
         self._cancel = threading.Event()
         self._frame = 0
 
-    @property
-    def cd_app(self) -> CertDoctorApp:
-        from kubectl_certdoctor.app import CertDoctorApp
-
-        assert isinstance(self.app, CertDoctorApp)
-        return self.app
-
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
         yield Static(id="probe-status")
@@ -128,13 +120,6 @@ class ProbeScreen(Screen[None]):
         self._status()
         self._render_vantages()
         self._run(self._cancel, self.finished)
-
-    def _ui(self, fn: Callable[..., None], *args: Any) -> None:
-        def guarded() -> None:
-            if self.is_attached:
-                fn(*args)
-        with contextlib.suppress(RuntimeError):  # the app is shutting down
-            self.app.call_from_thread(guarded)
 
     @work(thread=True, group="probe-run", exit_on_error=False, description="run probe")
     def _run(self, cancel: threading.Event, finished: threading.Event) -> None:

@@ -8,6 +8,7 @@ the data comes from a file.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -15,21 +16,26 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, Tree
 
+from kubectl_certdoctor.analysis import Analysis
 from kubectl_certdoctor.kinds import CERT_MANAGER_KINDS
 from kubectl_certdoctor.source import cert_manager_missing
 from kubectl_certdoctor.widgets.certtree import FORBIDDEN_ID, CertTree
 from kubectl_certdoctor.widgets.commands import parse
 from kubectl_certdoctor.widgets.header import StatusHeader
-from kubectl_certdoctor.widgets.view import Analysis, ViewFilter, problem_path_ids, visible_ids
+from kubectl_certdoctor.widgets.view import ViewFilter, problem_path_ids, visible_ids
+
+from .base import DoctorScreen
 
 if TYPE_CHECKING:
-    from kubectl_certdoctor.app import CertDoctorApp
+    pass
+
+#: longest the tree waits for every cert-manager kind's first LIST before showing
+SYNC_HOLD = 3.0
 
 
-class TreeScreen(Screen[None]):
+class TreeScreen(DoctorScreen[None]):
     """Owns the view filter; the app hands it each new ``Analysis``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -56,13 +62,9 @@ class TreeScreen(Screen[None]):
         self.flt = ViewFilter()
         self._synced = False
         self._seen: set[str] = set()
-
-    @property
-    def cd_app(self) -> CertDoctorApp:
-        from kubectl_certdoctor.app import CertDoctorApp
-
-        assert isinstance(self.app, CertDoctorApp)
-        return self.app
+        #: the tree has been shown once (it is never held back again)
+        self._shown = False
+        self._mounted_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
@@ -81,12 +83,16 @@ class TreeScreen(Screen[None]):
         self.query_one("#filter").display = False
         self.query_one("#command").display = False
         self.query_one(CertTree).focus()
+        self._mounted_at = time.monotonic()
         a = self.cd_app.analysis
         if a is not None:
             self.show_analysis(a)
         else:
             self.query_one("#notice", Static).update(Text("Reading the cluster…", style="dim"))
             self.query_one(CertTree).display = False
+        if self.cd_app.source.live:
+            # show what has arrived once the hold is over, even if nothing changes by then
+            self.set_timer(SYNC_HOLD + 0.05, self._hold_over)
 
     @property
     def cert_tree(self) -> CertTree:
@@ -110,6 +116,16 @@ class TreeScreen(Screen[None]):
                 (":ctx NAME", "bold"), ".\n\nPress ", ("q", "bold"), " to quit.",
             ))
             return
+        waiting = self._still_listing(a)
+        if waiting:
+            tree.display = False
+            notice.display = True
+            done = len(CERT_MANAGER_KINDS) - len(waiting)
+            notice.update(Text.assemble(
+                ("Reading the cluster… ", "bold"),
+                f"{done} of {len(CERT_MANAGER_KINDS)} cert-manager kinds listed; waiting for ",
+                (", ".join(waiting), "bold"), ".", style="dim"))
+            return
         if a.empty():
             tree.display = False
             notice.display = True
@@ -124,9 +140,37 @@ class TreeScreen(Screen[None]):
                 ("kubectl certdoctor --demo", "bold"), ".",
             ))
             return
+        self._shown = True
         notice.display = False
         tree.display = True
         self._apply(a)
+
+    def _still_listing(self, a: Analysis) -> list[str]:
+        """cert-manager kinds whose first LIST has not answered yet, while the tree is held
+        back: until every link of the chain is known, Challenges would show as orphans for
+        a moment and rows would jump under the cursor. After ``SYNC_HOLD`` seconds (a slow
+        API server) the tree shows what has arrived and the header says "syncing"."""
+        if self._shown or not self.cd_app.source.live:
+            return []
+        waiting = [k.plural for k in CERT_MANAGER_KINDS
+                   if (st := a.states.get(k.name)) is not None and st.state == "syncing"]
+        if time.monotonic() - self._mounted_at >= SYNC_HOLD and not a.empty():
+            return []
+        return waiting  # nothing at all yet: "no objects" would be premature
+
+    def new_source(self) -> None:
+        """Another context: filters cleared, the tree held back until it has listed."""
+        self.flt = ViewFilter()
+        self._shown = False
+        self._synced = False
+        self._seen = set()
+        self._mounted_at = time.monotonic()
+        self.set_timer(SYNC_HOLD + 0.05, self._hold_over)
+
+    def _hold_over(self) -> None:
+        a = self.cd_app.analysis
+        if a is not None and not self._shown:
+            self.show_analysis(a)
 
     def _apply(self, a: Analysis, extra_expand: set[str] | None = None) -> None:
         visible, expand = visible_ids(a, self.flt)
@@ -137,7 +181,8 @@ class TreeScreen(Screen[None]):
             self._seen = set(a.graph.nodes)
         else:
             # afterwards only new trouble is opened; what the user closed stays closed
-            fresh = set(a.graph.nodes) - self._seen
+            candidates = a.changed if a.changed is not None else a.graph.nodes
+            fresh = {i for i in candidates if i not in self._seen and i in a.graph.nodes}
             if fresh:
                 expand |= problem_path_ids(a, only=fresh)
                 self._seen |= fresh

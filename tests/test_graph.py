@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from kubectl_certdoctor.graph import ORPHANS_ID, Status, build_graph
@@ -220,14 +219,15 @@ def test_malformed_objects_do_not_break_linking() -> None:
     assert g.nodes["Challenge/y"].parent_id == ORPHANS_ID
 
 
-def test_ten_thousand_certificates_build_fast() -> None:
+def test_ten_thousand_certificates_under_one_issuer() -> None:
+    """Scale is measured by ``python -m benchmarks``; here only the linking at that size."""
     objs = ObjectSet()
     objs.add(issuer("iss"))
     for i in range(10_000):
         objs.add(certificate(f"c{i}", status={"notAfter": ts(timedelta(days=30))}))
         objs.add(request(f"c{i}-1", f"c{i}"))
-    t0 = time.perf_counter()
     g = build_graph(objs, NOW)
-    elapsed = time.perf_counter() - t0
-    assert len(g.nodes["Issuer/default/iss"].children) == 10_000
-    assert elapsed < 1.0, elapsed
+    certs = g.nodes["Issuer/default/iss"].children
+    assert len(certs) == 10_000
+    assert all(len(c.children) == 1 for c in certs)
+    assert ORPHANS_ID not in g.nodes

@@ -15,7 +15,6 @@ import base64
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -28,63 +27,16 @@ from kubectl_certdoctor.objects import ObjectSet, Ref
 from kubectl_certdoctor.rules import run_rules
 from kubectl_certdoctor.rules.finding import Finding, Severity
 from tests.support import lab_scenarios as ls
-from tests.support.controlplane import ControlPlane
-from tests.support.lab import Lab, LabState, labbin
+from tests.support.private_lab import PrivateLab
 
 pytestmark = [pytest.mark.integration, pytest.mark.lab]
 
 
-@dataclass
-class Running:
-    """The live lab as the tests see it."""
-
-    cp: ControlPlane
-    lab: Lab
-    api: client.ApiClient
-    settled: dict[str, bool]
-    torn_down: bool = False
-    namespaces_left: list[str] = field(default_factory=list)
-
-    @property
-    def state(self) -> LabState:
-        return self.lab.state
-
-    def teardown(self) -> None:
-        """Delete the scenarios while the controller still runs (it releases its
-        finalizers), stop the lab, then the private control plane."""
-        if self.torn_down:
-            return
-        self.torn_down = True
-        try:
-            self.namespaces_left = ls.delete_scenarios(self.api)
-        finally:
-            try:
-                self.lab.stop()
-            finally:
-                self.api.close()
-                self.cp.stop()
-
-
 @pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """A private control plane: cert-manager's controllers act on every namespace they
-    see, so they must never meet the objects other tests write into the shared one."""
-    from kubernetes import config
-
-    bindir = labbin()
-    cp = ControlPlane(tmp_path_factory.mktemp("lab-controlplane")).start()
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateLab]:
+    """Every lab scenario on a private control plane (tests/support/private_lab.py)."""
+    run = PrivateLab.start(tmp_path_factory, "lab")
     try:
-        api = config.new_client_from_config(config_file=str(cp.admin_kubeconfig))
-        ls.allow_namespace_deletion(api)
-        lab = Lab(cp.admin_kubeconfig, tmp_path_factory.mktemp("lab"), bindir=bindir)
-        lab.start()
-    except BaseException:
-        cp.stop()
-        raise
-    run = Running(cp, lab, api, {})
-    try:
-        ls.apply_scenarios(api, lab.state)
-        run.settled = ls.wait_settled(api, timeout=120)
         yield run
     finally:
         run.teardown()
@@ -97,7 +49,7 @@ def secret_cert(api: client.ApiClient, name: str, namespace: str) -> bytes:
 
 
 def scenario_view(
-    run: Running, scenario: ls.LabScenario, now: datetime
+    run: PrivateLab, scenario: ls.LabScenario, now: datetime
 ) -> tuple[Graph, list[Finding]]:
     """The graph of one scenario's namespace, and the findings about its own objects."""
     objs: ObjectSet = ls.snapshot(run.api, scenario.namespace)
@@ -126,7 +78,7 @@ def chain(graph: Graph, node: Node) -> list[str]:
     return list(reversed(kinds))
 
 
-def test_lab_processes_run_and_scenarios_settle(running: Running) -> None:
+def test_lab_processes_run_and_scenarios_settle(running: PrivateLab) -> None:
     assert running.lab.status() == {
         "named": True,
         "backend": True,
@@ -146,7 +98,7 @@ def test_lab_processes_run_and_scenarios_settle(running: Running) -> None:
 
 @pytest.mark.parametrize("scenario", [s for s in ls.SCENARIOS if s.healthy], ids=lambda s: s.name)
 def test_healthy_scenarios_issue_real_certificates(
-    running: Running, scenario: ls.LabScenario
+    running: PrivateLab, scenario: ls.LabScenario
 ) -> None:
     certs = ls.Reader(running.api, scenario.namespace).list(ls.CM, "certificates")
     assert certs
@@ -167,7 +119,7 @@ def test_healthy_scenarios_issue_real_certificates(
     assert serious == []
 
 
-def test_ca_issuer_really_signed_the_leaf(running: Running) -> None:
+def test_ca_issuer_really_signed_the_leaf(running: PrivateLab) -> None:
     root = x509.load_pem_x509_certificate(secret_cert(running.api, "root-ca", "lab-pki"))
     leaf = x509.load_pem_x509_certificate(secret_cert(running.api, "web-tls", "lab-pki"))
     leaf.verify_directly_issued_by(root)
@@ -183,7 +135,7 @@ ACME_CHAINS = {
 
 
 @pytest.mark.parametrize("name", sorted(ACME_CHAINS))
-def test_acme_tree_links_issuer_to_challenge(running: Running, name: str) -> None:
+def test_acme_tree_links_issuer_to_challenge(running: PrivateLab, name: str) -> None:
     scenario = ls.BY_NAME[name]
     graph, _ = scenario_view(running, scenario, datetime.now(UTC))
     deepest = ACME_CHAINS[name]
@@ -199,7 +151,7 @@ def test_acme_tree_links_issuer_to_challenge(running: Running, name: str) -> Non
     ("namespace", "code"),
     [("lab-http01", "HTTP01_SELF_CHECK_404"), ("lab-order-rejected", "ACME_ORDER_FAILED")],
 )
-def test_live_store_sees_the_same_tree(running: Running, namespace: str, code: str) -> None:
+def test_live_store_sees_the_same_tree(running: PrivateLab, namespace: str, code: str) -> None:
     """The project's own watch-based Store, as the TUI uses it, on the live lab."""
     from kubectl_certdoctor.cluster.connection import connect
     from kubectl_certdoctor.cluster.store import Store
@@ -233,7 +185,7 @@ BROKEN = [s for s in ls.SCENARIOS if not s.healthy]
 
 @pytest.mark.parametrize("scenario", BROKEN, ids=lambda s: s.name)
 def test_broken_scenarios_raise_expected_findings(
-    running: Running, scenario: ls.LabScenario
+    running: PrivateLab, scenario: ls.LabScenario
 ) -> None:
     _, findings = scenario_view(running, scenario, _judged_at(scenario))
     codes = {f.code for f in findings}
@@ -253,7 +205,7 @@ REAL_MESSAGES = {
 
 
 @pytest.mark.parametrize("name", sorted(REAL_MESSAGES))
-def test_controller_wrote_its_real_messages(running: Running, name: str) -> None:
+def test_controller_wrote_its_real_messages(running: PrivateLab, name: str) -> None:
     scenario = ls.BY_NAME[name]
     kind, needle = REAL_MESSAGES[name]
     objs = ls.snapshot(running.api, scenario.namespace)
@@ -266,7 +218,7 @@ def test_controller_wrote_its_real_messages(running: Running, name: str) -> None
     assert any(needle in t for t in texts), texts
 
 
-def test_failed_issuance_records_backoff(running: Running) -> None:
+def test_failed_issuance_records_backoff(running: PrivateLab) -> None:
     for name, cert in (("lab-ca-key-mismatch", "payments"), ("lab-acme-order-rejected", "blocked")):
         obj = ls.Reader(running.api, ls.BY_NAME[name].namespace).get(ls.CM, "certificates", cert)
         assert obj is not None
@@ -275,7 +227,7 @@ def test_failed_issuance_records_backoff(running: Running) -> None:
         assert ls.condition(obj, "Issuing")["reason"] == "Failed"
 
 
-def test_http01_solver_pod_stays_pending_without_kubelet(running: Running) -> None:
+def test_http01_solver_pod_stays_pending_without_kubelet(running: PrivateLab) -> None:
     pods = (
         client.CoreV1Api(running.api)
         .list_namespaced_pod("lab-http01", label_selector="acme.cert-manager.io/http01-solver=true")
@@ -284,7 +236,7 @@ def test_http01_solver_pod_stays_pending_without_kubelet(running: Running) -> No
     assert pods and all(p.status is not None and p.status.phase == "Pending" for p in pods)
 
 
-def test_teardown_stops_everything_and_leaks_no_namespace(running: Running) -> None:
+def test_teardown_stops_everything_and_leaks_no_namespace(running: PrivateLab) -> None:
     """Last on purpose: tears the module's lab down and checks nothing survives."""
     from tests.support.lab import alive
 

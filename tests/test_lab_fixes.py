@@ -35,8 +35,8 @@ from kubectl_certdoctor.objects import Obj, Ref
 from kubectl_certdoctor.options import Options
 from kubectl_certdoctor.source import LiveSource
 from tests.support import lab_scenarios as ls
-from tests.support.controlplane import ControlPlane
-from tests.support.lab import Lab, labbin
+from tests.support.lab import Lab
+from tests.support.private_lab import PrivateLab
 from tests.support.tui import tree_depths
 from tests.support.tui import wait_until as tui_wait_until
 
@@ -53,47 +53,35 @@ T = TypeVar("T")
 class LabEnv:
     """The running lab plus an admin connection of the project's own kind."""
 
-    cp: ControlPlane
-    lab: Lab
-    api: client.ApiClient
+    run: PrivateLab
     conn: Connection
+
+    @property
+    def api(self) -> client.ApiClient:
+        return self.run.api
+
+    @property
+    def lab(self) -> Lab:
+        return self.run.lab
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabEnv]:
-    """A private control plane, as in tests/test_lab.py: cert-manager's controllers act on
-    every namespace they see, so they must never meet other tests' objects."""
-    from kubernetes import config
-
-    bindir = labbin()
-    cp = ControlPlane(tmp_path_factory.mktemp("labfix-controlplane")).start()
+    """Only the three scenarios these tests need, on a private control plane."""
+    run = PrivateLab.start(tmp_path_factory, "labfix", USED, settle_timeout=90)
+    conn = connect(Options(kubeconfig=str(run.cp.admin_kubeconfig), request_timeout=10))
     try:
-        api = config.new_client_from_config(config_file=str(cp.admin_kubeconfig))
-        ls.allow_namespace_deletion(api)
-        lab = Lab(cp.admin_kubeconfig, tmp_path_factory.mktemp("labfix"), bindir=bindir)
-        lab.start()
-    except BaseException:
-        cp.stop()
-        raise
-    conn = connect(Options(kubeconfig=str(cp.admin_kubeconfig), request_timeout=10))
-    try:
-        ls.apply_scenarios(api, lab.state, USED)
-        settled = ls.wait_settled(api, timeout=90, scenarios=USED)
-        assert all(settled.values()), settled
-        yield LabEnv(cp, lab, api, conn)
+        assert all(run.settled.values()), run.settled
+        yield LabEnv(run, conn)
     finally:
-        try:
+        def drop_class() -> None:
             with _suppress_404():
-                client.NetworkingV1Api(api).delete_ingress_class(NEW_CLASS)
-            ls.delete_scenarios(api, scenarios=USED)
+                client.NetworkingV1Api(run.api).delete_ingress_class(NEW_CLASS)
+        try:
+            run.teardown(first=drop_class)
         finally:
-            try:
-                lab.stop()
-            finally:
-                conn.close()
-                api.close()
-                cp.stop()
-    assert lab.leftover() == []
+            conn.close()
+    assert run.lab.leftover() == []
 
 
 class _suppress_404:

@@ -86,4 +86,4 @@ def test_console_script_entry_point(wheel: zipfile.ZipFile) -> None:
     cp = configparser.ConfigParser()
     cp.read_string(wheel.read(ep_name).decode())
     scripts = dict(cp["console_scripts"])
-    assert scripts["kubectl-certdoctor"] == "kubectl_certdoctor.cli:main"
+    assert scripts["kubectl-certdoctor"] == "kubectl_certdoctor.entry:main"

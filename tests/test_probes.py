@@ -474,3 +474,17 @@ def test_proxy_credentials_never_shown() -> None:
     res = run_to_result(PROBES["no-proxy"], Params(https_proxy=p.https_proxy,
                                                    internal_targets=INTERNAL), vantages=LOCAL)
     assert "s3cret" not in str(res.to_json())
+
+
+def test_hairpin_tells_a_router_without_nat_loopback_from_the_clusters_own_lb() -> None:
+    from kubectl_certdoctor.probes.hairpin import address_kind, why_unreachable
+
+    lbs = {"192.0.2.10": "Service ingress-nginx/ingress-nginx-controller"}
+    assert "NAT loopback (hairpin) is missing" in why_unreachable("203.0.113.7", lbs)
+    # data only, nothing is sent: a routable address, and one of the private ranges
+    assert address_kind("8.8.8.8", lbs).startswith("a public address")
+    assert address_kind("10.1.2.3", lbs).startswith("a private address")
+    own = why_unreachable("192.0.2.10", lbs)
+    assert "not a router's NAT loopback" in own and "externalTrafficPolicy" in own
+    assert "ingress-nginx-controller" in address_kind("192.0.2.10", lbs)
+    assert address_kind("", lbs) == "unknown"

@@ -496,8 +496,8 @@ def test_captured_bundles_open_as_demos() -> None:
 
     names = scenarios.captured_names()
     assert "lab-acme-http01-404" in names and len(names) >= 8
-    for name in names:
-        objs = scenarios.open_demo(name)
+    for scenario in names:
+        objs = scenarios.open_demo(scenario)
         assert objs.of_kind("Certificate") and "captured" in objs.source
     assert len(scenarios.open_demo(None)) == len(scenarios.load_demo())
     with pytest.raises(UsageError, match="lab-pki-healthy"):

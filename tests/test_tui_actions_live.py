@@ -39,7 +39,7 @@ from tests.support.apply import apply_objects, apply_scenario
 from tests.support.diagnosis import challenge, issuer
 from tests.support.netservers import HttpBackend
 from tests.support.tui import CHALLENGE_404, wait_until
-from tests.support.tui_actions import finding_with, open_action, shown
+from tests.support.tui_actions import diagnosed, finding_with, open_action, shown
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 SIZE = (160, 44)
@@ -72,9 +72,7 @@ async def test_pilot_failing_node_findings_fix_preview_confirm_verify(
     apply_scenario(admin_api, "failed-request-blocks-renewal", namespace)
     app = CertDoctorApp(LiveSource(admin_conn, namespace))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.analysis is not None and any(
-            "clear-failed-requests" in x.fixes for x in app.analysis.findings), 20,
-            "the failed request diagnosed")
+        await diagnosed(pilot, app, "fix", "clear-failed-requests")
         # findings screen → the failing object in the tree → its detail
         await pilot.press("f")
         await wait_until(pilot, lambda: screen_name(app) == "FindingsScreen", 5)
@@ -141,6 +139,59 @@ async def test_pilot_failing_node_findings_fix_preview_confirm_verify(
     assert entry["result"] == "applied" and entry["fix"] == "clear-failed-requests"
 
 
+async def test_fix_parameter_is_chosen_from_a_pick_list_when_the_fix_cannot_tell(
+        admin_api: Any, admin_conn: Connection, namespace: str, state_dir: Path) -> None:
+    """set-solver-ingress-class with no site Ingress to copy the class from and two
+    IngressClasses: the pick list opens before anything is planned; the choice is what
+    the dry run, the confirmation and the patch use."""
+    from kubectl_certdoctor import scenarios
+
+    objs = [o for o in scenarios.load("solver-ingress-class")
+            if not (o["kind"] == "Ingress" and o["metadata"]["name"] == "main-ingress")]
+    objs.append({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+                 "metadata": {"name": "traefik"}, "spec": {"controller": "traefik.io/ic"}})
+    apply_objects(admin_api, objs, namespace)
+    app = CertDoctorApp(LiveSource(admin_conn, namespace))
+    async with app.run_test(size=SIZE) as pilot:
+        fd = await diagnosed(pilot, app, "fix", "set-solver-ingress-class")
+        app.open_detail(str(fd.object))
+        await wait_until(pilot, lambda: screen_name(app) == "DetailScreen"
+                         and bool(getattr(app.screen, "actions", None)), 5, "detail actions")
+        act = next(x for x in app.screen.actions  # type: ignore[attr-defined]
+                   if x.id == "set-solver-ingress-class")
+        await pilot.press(act.key)
+        # the fix cannot tell the class: the list opens before anything is planned
+        await wait_until(pilot, lambda: screen_name(app) == "PickScreen", 20, "the pick list")
+        picker: Any = app.screen
+        assert "IngressClass for the solver of ClusterIssuer letsencrypt-issuer" in \
+            picker.title_text
+        assert [v for _, v in picker.choices] == ["public", "traefik"]
+        await pilot.press(*"public", "enter")
+        await wait_until(pilot, lambda: screen_name(app) == "FixScreen", 5)
+        fix: Any = app.screen
+        await wait_until(pilot, lambda: fix.phase in ("ready", "blocked", "failed"), 20,
+                         "dry run", show=lambda: shown(fix, "#fix-status"))
+        assert fix.phase == "ready", shown(fix, "#fix-status")
+        assert fix.params == {"ingress_class": "public"}
+        assert "ingressClassName=public" in shown(fix, "#fix-preview")
+        # p offers the same list again, the current choice marked
+        await pilot.press("p")
+        await wait_until(pilot, lambda: screen_name(app) == "PickScreen", 5)
+        assert app.screen.current == "public"  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen_name(app) == "FixScreen", 5)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: screen_name(app) == "ConfirmScreen", 5)
+        await pilot.click("#apply")
+        await wait_until(pilot, lambda: "Applied: ok" in shown(fix, "#fix-apply"), 20,
+                         "applied", show=lambda: shown(fix, "#fix-status"))
+    iss = f.get(admin_conn, "ClusterIssuer", "", "letsencrypt-issuer") or {}
+    solver = iss["spec"]["acme"]["solvers"][0]["http01"]["ingress"]
+    assert solver.get("ingressClassName") == "public" and "class" not in solver
+    entry = audit.read_entries()[-1]
+    assert entry["fix"] == "set-solver-ingress-class" and entry["result"] == "applied"
+
+
 @pytest.fixture
 def recording_proxy(control_plane: Any) -> Iterator[Any]:
     p = f.RecordingProxy(str(control_plane.restricted_kubeconfig))
@@ -157,10 +208,7 @@ async def test_restricted_user_sees_fix_greyed_and_nothing_is_written(
     try:
         app = CertDoctorApp(LiveSource(conn, namespace))
         async with app.run_test(size=SIZE) as pilot:
-            await wait_until(pilot, lambda: app.analysis is not None and any(
-                "clear-failed-requests" in x.fixes for x in app.analysis.findings), 20,
-                "the failed request diagnosed")
-            fd = finding_with(app, "fix", "clear-failed-requests")
+            fd = await diagnosed(pilot, app, "fix", "clear-failed-requests")
             fix = await open_action(pilot, app, fd, "fix", "clear-failed-requests")
             await wait_until(pilot, lambda: fix.phase in ("blocked", "failed", "ready"), 20)
             assert fix.phase == "blocked", shown(fix, "#fix-status")

@@ -80,12 +80,20 @@ async def test_create_update_delete_within_a_second_keeping_cursor(
     apply_objects(admin_api, chain_objects(namespace), namespace)
     app = CertDoctorApp(LiveSource(admin_conn, namespace))
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: any("Challenge" in r for r in rows(app)), 15)
+        chain = f"Challenge/{namespace}/shop-1-1234-99"
+        await wait_until(pilot, lambda: app.analysis is not None
+                         and app.analysis.graph.nodes.get(chain) is not None
+                         and app.analysis.graph.nodes[chain].parent_id
+                         == f"Order/{namespace}/shop-1-1234"
+                         and any("Challenge" in r for r in rows(app)), 15,
+                         "the Challenge linked under its Order")
         tree = app.tree_screen.cert_tree
-        while tree.cursor_node is None or "Challenge" not in tree.cursor_node.label.plain:
+        for _ in range(len(rows(app)) + 2):  # walk down to it, as a person would
+            if tree.cursor_node is not None and "Challenge" in tree.cursor_node.label.plain:
+                break
             await pilot.press("j")
         cursor = tree.cursor_id
-        assert cursor is not None and cursor.startswith("Challenge/")
+        assert cursor == chain, (cursor, rows(app))
 
         # create: a Certificate that sorts before "shop" under the same issuer
         apply_objects(admin_api, [certificate("alpha", namespace, issuer=f"le-{namespace}",

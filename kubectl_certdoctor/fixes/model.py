@@ -188,6 +188,22 @@ Planner = Callable[[ObjectSet, Ref, FixParams], FixPlan]
 
 
 @dataclass(frozen=True)
+class Choice:
+    """The values one fix parameter may take, offered as a pick list by the TUI (the CLI
+    takes ``--set name=value``)."""
+
+    param: str
+    title: str
+    #: (label, value) pairs
+    options: tuple[tuple[str, str], ...]
+    #: what the planner picks by itself ('' when it cannot: the user must choose)
+    default: str = ""
+
+
+ChoiceFn = Callable[[ObjectSet, Ref], list[Choice]]
+
+
+@dataclass(frozen=True)
 class FixSpec:
     """A fix: its id, what it resolves, whether it writes, and its pure planner."""
 
@@ -202,6 +218,8 @@ class FixSpec:
     #: one line per parameter: name and meaning
     param_help: tuple[str, ...] = ()
     doc: str = ""
+    #: the parameters a screen can offer as pick lists (computed from the objects read)
+    choices: ChoiceFn | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:

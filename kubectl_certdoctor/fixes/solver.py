@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_certdoctor.fixes.model import (
+    Choice,
     Expectation,
     FixError,
     FixParams,
@@ -160,6 +161,44 @@ def plan_solver_class(objs: ObjectSet, target: Ref, params: FixParams) -> FixPla
     return plan
 
 
+def ingress_class_choices(objs: ObjectSet, issuer: Ref) -> tuple[list[str], str]:
+    """(every existing IngressClass, the one serving the challenged hosts or '') — the
+    choice list a screen offers for ``ingress_class``."""
+    existing = sorted(name(c) for c in objs.of_kind("IngressClass"))
+    serving = [c for c in serving_classes(objs, issuer) if c in existing]
+    return existing, serving[0] if len(serving) == 1 else ""
+
+
+def solver_choices(objs: ObjectSet, issuer: Ref) -> list[Choice]:
+    """Pick lists for the TUI: which solver (when there are several) and which of the
+    cluster's IngressClasses, each labelled with the challenged hosts it serves."""
+    out: list[Choice] = []
+    obj = objs.get(issuer.kind, issuer.namespace, issuer.name)
+    if obj is None:
+        return out
+    idxs = ingress_solvers(obj)
+    if len(idxs) > 1:
+        opts = []
+        for i in idxs:
+            ing = as_dict(dig(obj, "spec", "acme", "solvers", i, "http01", "ingress"))
+            cls = text(ing.get("ingressClassName")) or text(ing.get("class")) or "no class"
+            zones = as_list(dig(obj, "spec", "acme", "solvers", i, "selector", "dnsZones"))
+            where = f", for {', '.join(map(text, zones))}" if zones else ""
+            opts.append((f"solver {i} ({cls}{where})", str(i)))
+        out.append(Choice("solver", f"Which HTTP-01 solver of {issuer.kind} {issuer.name}?",
+                          tuple(opts)))
+    existing, default = ingress_class_choices(objs, issuer)
+    serving = serving_classes(objs, issuer)
+    labels = tuple(
+        (c + (f"  — serves {', '.join(sorted(serving[c]))}" if c in serving else ""), c)
+        for c in existing)
+    if labels:
+        out.append(Choice("ingress_class",
+                          f"IngressClass for the solver of {issuer.kind} {issuer.name}",
+                          labels, default))
+    return out
+
+
 SPEC = FixSpec(
     id="set-solver-ingress-class",
     title="Point the HTTP-01 solver at the ingress class serving the host",
@@ -174,12 +213,5 @@ SPEC = FixSpec(
                 "the challenged hosts)"),
     doc="JSON-patches spec.acme.solvers[i].http01.ingress.ingressClassName and removes a "
         "legacy class field.",
+    choices=solver_choices,
 )
-
-
-def ingress_class_choices(objs: ObjectSet, issuer: Ref) -> tuple[list[str], str]:
-    """(every existing IngressClass, the one serving the challenged hosts or '') — the
-    choice list a screen offers for ``ingress_class``."""
-    existing = sorted(name(c) for c in objs.of_kind("IngressClass"))
-    serving = [c for c in serving_classes(objs, issuer) if c in existing]
-    return existing, serving[0] if len(serving) == 1 else ""

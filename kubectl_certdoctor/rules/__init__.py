@@ -27,14 +27,15 @@ from kubectl_certdoctor.rules.targets import attach_targets
 
 Rule = Callable[[Graph, datetime], list[Finding]]
 
-RULES: tuple[Rule, ...] = (
+#: rules that judge one Certificate chain at a time (its Certificate, CertificateRequests,
+#: Orders, Challenges, plus the issuer and the ingress set-up they read): after a change,
+#: ``analysis.Analyser`` runs these again for the changed chains only. A rule belongs here
+#: only if every finding it returns is on a node of the chains it iterated over
+#: (``graph.of_kind`` of a chain kind), and it reads no other chain.
+CHAIN_RULES: tuple[Rule, ...] = (
     issuers.issuer_not_found,
-    issuers.issuer_not_ready,
-    acme.acme_server_unreachable,
-    acme.acme_account_server_mismatch,
     acme.acme_order_failed,
     acme.acme_rate_limited,
-    proxy.no_proxy_gap,
     http01.self_check_404,
     http01.wrong_ingress_class,
     http01.multiple_ingress_backends,
@@ -50,18 +51,26 @@ RULES: tuple[Rule, ...] = (
     certificates.certificate_expired,
     certificates.renew_before_too_short,
     certificates.secret_mismatch,
+)
+#: rules about issuers and the controller: run on every full analysis
+WIDE_RULES: tuple[Rule, ...] = (
+    issuers.issuer_not_ready,
+    acme.acme_server_unreachable,
+    acme.acme_account_server_mismatch,
+    proxy.no_proxy_gap,
     versions.cert_manager_outdated,
 )
+RULES: tuple[Rule, ...] = CHAIN_RULES + WIDE_RULES
 
 
 def sort_key(f: Finding) -> tuple[int, str, Ref]:
     return (-f.severity.rank, f.code, f.object)
 
 
-def run_rules(graph: Graph, now: datetime) -> list[Finding]:
+def run_rules(graph: Graph, now: datetime, rules: Iterable[Rule] = RULES) -> list[Finding]:
     """Every rule's findings, worst first (then by code and object)."""
     out: list[Finding] = []
-    for rule in RULES:
+    for rule in rules:
         out.extend(rule(graph, now))
     attach_targets(graph, out)
     return sorted(out, key=sort_key)
@@ -83,4 +92,5 @@ def worst(findings: Iterable[Finding]) -> Severity | None:
     return best
 
 
-__all__ = ["RULES", "Finding", "Severity", "findings_by_object", "run_rules", "worst"]
+__all__ = ["CHAIN_RULES", "RULES", "WIDE_RULES", "Finding", "Severity", "findings_by_object",
+           "run_rules", "worst"]

@@ -18,36 +18,35 @@ def issuer_not_found(graph: Graph, now: datetime) -> list[Finding]:
     out: list[Finding] = []
     issuers = graph.objs.of_kind("Issuer")
     cluster_issuers = {name(o) for o in graph.objs.of_kind("ClusterIssuer")}
-    for root in graph.roots:
-        if root.status is not Status.MISSING or not root.id.startswith("missing:"):
+    for cert in graph.of_kind("Certificate"):
+        root = graph.parent(cert)
+        if root is None or root.status is not Status.MISSING or \
+                not root.id.startswith("missing:") or cert.obj is None:
             continue
-        for cert in root.children:
-            if cert.obj is None:
-                continue
-            ir = issuer_ref_of(cert.obj)
-            nm, ns = ir.ref.name, ir.ref.namespace
-            if ir.bad_kind:
-                why = f" (kind {ir.kind!r} is neither Issuer nor ClusterIssuer)"
-            elif ir.ref.kind == "Issuer" and nm in cluster_issuers:
-                why = f" (a ClusterIssuer named {nm} exists: set issuerRef.kind: ClusterIssuer)"
+        ir = issuer_ref_of(cert.obj)
+        nm, ns = ir.ref.name, ir.ref.namespace
+        if ir.bad_kind:
+            why = f" (kind {ir.kind!r} is neither Issuer nor ClusterIssuer)"
+        elif ir.ref.kind == "Issuer" and nm in cluster_issuers:
+            why = f" (a ClusterIssuer named {nm} exists: set issuerRef.kind: ClusterIssuer)"
+        else:
+            elsewhere = sorted(namespace(o) for o in issuers if name(o) == nm)
+            if ir.ref.kind == "Issuer" and elsewhere:
+                why = (f" (an Issuer {nm} exists in namespace {', '.join(elsewhere)}, but "
+                       f"Issuers only serve their own namespace)")
+            elif ir.ref.kind == "ClusterIssuer" and elsewhere:
+                why = f" (only a namespaced Issuer {nm} exists: set issuerRef.kind: Issuer)"
             else:
-                elsewhere = sorted(namespace(o) for o in issuers if name(o) == nm)
-                if ir.ref.kind == "Issuer" and elsewhere:
-                    why = (f" (an Issuer {nm} exists in namespace {', '.join(elsewhere)}, but "
-                           f"Issuers only serve their own namespace)")
-                elif ir.ref.kind == "ClusterIssuer" and elsewhere:
-                    why = f" (only a namespaced Issuer {nm} exists: set issuerRef.kind: Issuer)"
-                else:
-                    why = ""
-            ref_s = f"{ir.ref.kind} {ns}/{nm}" if ns else f"{ir.ref.kind} {nm}"
-            out.append(make(
-                "ISSUER_NOT_FOUND", cert.ref,
-                [field_ev("Certificate", "spec.issuerRef",
-                          as_dict(dig(cert.obj, "spec", "issuerRef"))),
-                 f"no {ref_s} in the cluster"],
-                data={"issuer": str(ir.ref)},
-                kind=ir.kind, name=nm, ref=ref_s, why=why,
-            ))
+                why = ""
+        ref_s = f"{ir.ref.kind} {ns}/{nm}" if ns else f"{ir.ref.kind} {nm}"
+        out.append(make(
+            "ISSUER_NOT_FOUND", cert.ref,
+            [field_ev("Certificate", "spec.issuerRef",
+                      as_dict(dig(cert.obj, "spec", "issuerRef"))),
+             f"no {ref_s} in the cluster"],
+            data={"issuer": str(ir.ref)},
+            kind=ir.kind, name=nm, ref=ref_s, why=why,
+        ))
     return out
 
 

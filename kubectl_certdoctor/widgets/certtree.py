@@ -18,9 +18,9 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from kubectl_certdoctor.analysis import Analysis
 from kubectl_certdoctor.graph import Node
 from kubectl_certdoctor.widgets.labels import forbidden_label, node_label
-from kubectl_certdoctor.widgets.view import Analysis
 
 FLASH_SECONDS = 1.2
 FORBIDDEN_ID = "forbidden:"
@@ -71,6 +71,12 @@ class CertTree(Tree[str]):
         """Show ``analysis``: reconcile materialised rows with the new graph."""
         keep = self.cursor_id
         old = self.analysis
+        # only the nodes an incremental analysis remade need a look, when nothing else
+        # that shapes the rows (filter, forbidden kinds) moved; else every open row
+        only: set[str] | None = None
+        if analysis.changed is not None and old is not None and visible is None \
+                and self.visible_ids is None and list(forbidden or []) == self.forbidden:
+            only = set(analysis.changed)
         self.analysis = analysis
         self.visible_ids = visible
         self.forbidden = list(forbidden or [])
@@ -83,8 +89,10 @@ class CertTree(Tree[str]):
             if tn is not None and not tn.is_expanded:
                 tn._expanded = True  # reconciled below; no NodeExpanded round-trip
         self._want_expanded = set(expand)
+        if only is not None:
+            only |= self._want_expanded
         roots = self._kids_of_roots()
-        self._reconcile(self.root, roots, flash)
+        self._reconcile(self.root, roots, flash, only)
         self._restore_cursor(keep, old)
         if self._flash_until:
             self.set_timer(FLASH_SECONDS + 0.05, self._unflash)
@@ -148,7 +156,11 @@ class CertTree(Tree[str]):
         self._keys[node.id] = (content, age)
         return node_label(node, a.now, worst, flash=flashing)
 
-    def _reconcile(self, parent: TreeNode[str], kids: list[Node], flash: bool) -> None:
+    def _reconcile(self, parent: TreeNode[str], kids: list[Node], flash: bool,
+                   only: set[str] | None = None) -> None:
+        """Make ``parent``'s rows match ``kids``: drop, add, relabel, recurse into open
+        rows. With ``only``, rows that exist and are not in it are left as they are (their
+        node did not change), so a change costs its own rows, not every open one."""
         wanted = [k.id for k in kids]
         if parent is self.root and self.forbidden:
             wanted = [FORBIDDEN_ID, *wanted]
@@ -169,8 +181,10 @@ class CertTree(Tree[str]):
         else:
             offset = 0
         for pos, node in enumerate(kids, start=offset):
-            grandkids = self._kids(node)
             tn = present.get(node.id)
+            if only is not None and tn is not None and node.id not in only:
+                continue
+            grandkids = self._kids(node)
             if tn is None:
                 assert self.analysis is not None
                 label = self._label(node, flash) or node_label(node, self.analysis.now, None)
@@ -189,7 +203,7 @@ class CertTree(Tree[str]):
                 if tn.allow_expand != bool(grandkids):
                     tn.allow_expand = bool(grandkids)
             if tn.is_expanded and grandkids:
-                self._reconcile(tn, grandkids, flash)
+                self._reconcile(tn, grandkids, flash, only)
             elif tn.children and not grandkids:
                 for c in list(tn.children):
                     self._drop(c)

@@ -13,6 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from kubectl_certdoctor.analysis import Analysis
 from kubectl_certdoctor.backoff import certificate_backoff, human
 from kubectl_certdoctor.graph import Node, event_time, issuer_ref_of
 from kubectl_certdoctor.objects import (
@@ -35,7 +36,6 @@ from kubectl_certdoctor.widgets.labels import (
     status_badge,
     where,
 )
-from kubectl_certdoctor.widgets.view import Analysis
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from kubectl_certdoctor.widgets.view import Analysis, ViewFilter
+from kubectl_certdoctor.analysis import Analysis
+from kubectl_certdoctor.widgets.view import ViewFilter
 
 
 def header_text(*, context: str, namespace: str | None, connection: str, analysis: Analysis | None,

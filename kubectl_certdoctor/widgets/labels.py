@@ -13,7 +13,7 @@ from rich.text import Text
 from kubectl_certdoctor.backoff import human
 from kubectl_certdoctor.graph import Node
 from kubectl_certdoctor.rules.finding import Finding, Severity
-from kubectl_certdoctor.status import Status
+from kubectl_certdoctor.status import PROBLEM, Status
 
 GLYPH: dict[Status, str] = {
     Status.READY: "✔",
@@ -42,7 +42,6 @@ SEVERITY_TEXT: dict[Severity, str] = {
     Severity.INFO: "bright_blue",
 }
 #: statuses that count as a problem for `p` (problems only)
-PROBLEM = frozenset({Status.FAILED, Status.WARNING, Status.MISSING})
 FLASH_STYLE = "on #5f5f00"
 
 

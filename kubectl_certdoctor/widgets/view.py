@@ -1,96 +1,20 @@
-"""The analysed state the screens show, and the filters over it.
+"""Filters over an ``Analysis``: which node ids the tree shows and which it opens.
 
-``analyse`` runs in a worker thread (graph + rules are pure but not free on 10,000
-objects); the UI thread only receives the finished ``Analysis``. Filters compute the
-set of visible node ids, closed under ancestors so every match keeps its chain.
+Filters compute the set of visible node ids, closed under ancestors so every match keeps
+its chain.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 
-from kubectl_certdoctor.graph import Graph, Node, build_graph
-from kubectl_certdoctor.objects import ObjectSet, Ref
-from kubectl_certdoctor.rules import findings_by_object, run_rules
-from kubectl_certdoctor.rules.finding import Finding, Severity
-from kubectl_certdoctor.source import SourceState
-from kubectl_certdoctor.status import Status
-from kubectl_certdoctor.versions import controller_version
-from kubectl_certdoctor.widgets.labels import PROBLEM
+from kubectl_certdoctor.analysis import Analysis
+from kubectl_certdoctor.graph import Node
 
 #: expand every match's ancestors only when a filter leaves fewer matches than this
 AUTO_EXPAND_LIMIT = 500
 TREE_KINDS = ("Issuer", "ClusterIssuer", "Certificate", "CertificateRequest", "Order",
               "Challenge")
-
-
-@dataclass
-class Analysis:
-    """One consistent picture: objects, graph, findings and connection states."""
-
-    graph: Graph
-    findings: list[Finding]
-    by_object: dict[Ref, list[Finding]]
-    states: dict[str, SourceState]
-    now: datetime
-    version: str = ""
-    #: Certificate counts by bucket: ready / failing / pending
-    counts: Counter[str] = field(default_factory=Counter)
-
-    def worst(self, node: Node) -> Finding | None:
-        fs = self.by_object.get(node.ref)
-        return fs[0] if fs else None
-
-    def namespaces(self) -> list[str]:
-        seen = {n.ref.namespace for n in self.graph.nodes.values() if n.ref.namespace}
-        return sorted(seen)
-
-    def is_problem(self, node: Node) -> bool:
-        if node.status in PROBLEM:
-            return True
-        return any(f.severity in (Severity.ERROR, Severity.WARNING)
-                   for f in self.by_object.get(node.ref, ()))
-
-    def empty(self) -> bool:
-        return not any(n.obj is not None for n in self.graph.nodes.values())
-
-
-def analyse(objs: ObjectSet, states: dict[str, SourceState], now: datetime) -> Analysis:
-    """Graph + findings + counts (pure; run off the UI thread)."""
-    graph = build_graph(objs, now)
-    findings = run_rules(graph, now)
-    by_object = findings_by_object(findings)
-    counts: Counter[str] = Counter()
-    for n in graph.of_kind("Certificate"):
-        if _chain_failing(n, graph, by_object):
-            counts["failing"] += 1
-        elif n.status is Status.READY:
-            counts["ready"] += 1
-        else:
-            counts["pending"] += 1
-    cv = controller_version(objs)
-    return Analysis(graph, findings, by_object, states, now, str(cv[0]) if cv else "", counts)
-
-
-def _chain_failing(cert: Node, graph: Graph, by_object: dict[Ref, list[Finding]]) -> bool:
-    """A Certificate counts as failing when it, anything issuing it, or (while it is not
-    ready) its issuer is failed or has an error finding: a Challenge stuck on a 404 makes
-    its Certificate "failing"."""
-    issuer = graph.parent(cert)
-    if issuer is not None and cert.status is not Status.READY and (
-            issuer.status in PROBLEM or any(f.severity is Severity.ERROR
-                                            for f in by_object.get(issuer.ref, ()))):
-        return True  # stuck behind a broken or missing issuer
-    stack = [cert]
-    while stack:
-        n = stack.pop()
-        if n.status in PROBLEM or any(f.severity is Severity.ERROR
-                                      for f in by_object.get(n.ref, ())):
-            return True
-        stack.extend(n.children)
-    return False
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from typing import Any
 from textual.binding import Binding
 from textual.pilot import Pilot
 
+from kubectl_certdoctor.analysis import Analysis
 from kubectl_certdoctor.app import CertDoctorApp
 from kubectl_certdoctor.objects import ObjectSet
 from kubectl_certdoctor.source import DataSource, SourceState
-from kubectl_certdoctor.widgets.view import Analysis
 from tests.support.diagnosis import (
     NOW,
     certificate,

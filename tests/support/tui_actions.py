@@ -40,6 +40,15 @@ def finding_with(app: CertDoctorApp, kind: str, action_id: str) -> Finding:
                          f"{[(f.code, f.probes, f.fixes) for f in a.findings]}")
 
 
+async def diagnosed(pilot: Pilot[Any], app: CertDoctorApp, kind: str, action_id: str,
+                    timeout: float = 20) -> Finding:
+    """Wait until a finding names probe/fix ``action_id``, and return it."""
+    await wait_until(pilot, lambda: app.analysis is not None and any(
+        action_id in (x.probes if kind == "probe" else x.fixes) for x in app.analysis.findings),
+        timeout, f"a finding that names {kind} {action_id}")
+    return finding_with(app, kind, action_id)
+
+
 async def open_action(pilot: Pilot[Any], app: CertDoctorApp, f: Finding, kind: str,
                       action_id: str) -> Any:
     """Open the finding's object in the detail screen and press the action's number key."""
