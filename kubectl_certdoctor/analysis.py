@@ -106,12 +106,22 @@ class Analyser:
 
     Findings are kept per chain (the Certificate node id), plus the rest (issuers, the
     controller, orphans); counts per Certificate. ``update(full=True)`` — or any change
-    ``graph_patch`` declines — recomputes everything, so time-dependent reasons ("next
-    retry in 43m") are refreshed by the app's clock tick.
+    ``graph_patch`` declines — recomputes everything.
+
+    Time moves even when nothing changes: statuses and findings such as "next retry in
+    43m" or "expires in 3d" depend on ``now``. ``refresh_time()`` (the app's clock tick)
+    queues every chain, and each later ``update`` re-judges ``TIME_BATCH`` of them along
+    with whatever changed — a rolling refresh instead of a full pass that would stall a
+    large cluster's updates for a second.
     """
+
+    #: chains re-judged per update while a time refresh is under way
+    TIME_BATCH = 500
 
     def __init__(self) -> None:
         self.last: Analysis | None = None
+        self._time_queue: list[str] = []
+        self._time_wanted = False
         self._chain_findings: dict[str, list[Finding]] = {}
         self._other: list[Finding] = []
         self._buckets: dict[str, str] = {}
@@ -119,13 +129,30 @@ class Analyser:
         self.patched = 0
         self.full = 0
 
+    @property
+    def refreshing(self) -> bool:
+        """A time refresh still has chains to re-judge (the app keeps ticking for it)."""
+        return self._time_wanted or bool(self._time_queue)
+
+    def refresh_time(self) -> None:
+        """Ask for every chain to be re-judged at the new time (see the class doc); safe
+        from another thread than ``update``'s: the queue is filled by ``update`` itself."""
+        self._time_wanted = True
+
     def update(self, objs: ObjectSet, states: dict[str, SourceState], now: datetime,
                *, full: bool = False) -> Analysis:
         last = self.last
-        patch = None if full or last is None else patch_graph(last.graph, objs, now)
+        if self._time_wanted and last is not None:
+            self._time_wanted = False
+            self._time_queue = [n.id for n in last.graph.of_kind("Certificate")]
+        batch = self._time_queue[-self.TIME_BATCH:]
+        patch = None if full or last is None else patch_graph(last.graph, objs, now, batch)
         a = self._patched(patch, states, now) if patch is not None else None
         if a is None:
             a = self._full(objs, states, now)
+            self._time_queue = []  # everything was judged at ``now``
+        else:
+            del self._time_queue[-self.TIME_BATCH:]
         self.last = a
         return a
 

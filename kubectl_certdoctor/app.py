@@ -85,7 +85,7 @@ class CertDoctorApp(App[int]):
         self.source.start()
         self.set_interval(REBUILD_TICK, self._tick)
         if not self._fixed_clock:
-            self.set_interval(CLOCK_TICK, self._mark_full)
+            self.set_interval(CLOCK_TICK, self._time_moved)
         self._tick()
 
     def on_unmount(self) -> None:
@@ -116,8 +116,13 @@ class CertDoctorApp(App[int]):
         self._full = True
         self._dirty = True
 
+    def _time_moved(self) -> None:
+        """Re-judge every chain at the new time, a batch per pass (``Analyser``)."""
+        self._analyser.refresh_time()
+        self._dirty = True
+
     def _tick(self) -> None:
-        if self._dirty and not self._building:
+        if (self._dirty or self._analyser.refreshing) and not self._building:
             self._dirty = False
             self._building = True
             self._rebuild()

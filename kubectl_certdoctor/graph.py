@@ -87,7 +87,7 @@ SOLVER_LABEL = "acme.cert-manager.io/http01-solver"
 DEFAULT_CLUSTER_RESOURCE_NS = "cert-manager"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     """One row of the tree. ``obj`` is None for placeholders and the orphans group."""
 

@@ -97,10 +97,15 @@ def diff(old: ObjectSet, new: ObjectSet) -> dict[str, list[Change]]:
     return out
 
 
-def patch_graph(old: Graph, objs: ObjectSet, now: datetime) -> Patch | None:
-    """``old`` brought up to ``objs`` (None when only a full build can do it)."""
+def patch_graph(old: Graph, objs: ObjectSet, now: datetime,
+                also: Iterable[str] = ()) -> Patch | None:
+    """``old`` brought up to ``objs`` (None when only a full build can do it). ``also``
+    names chains to link again even though nothing in them changed: their statuses and
+    reasons depend on ``now`` ("next retry in 43m")."""
     try:
-        return _Patcher(old, objs, now).run(diff(old.objs, objs))
+        p = _Patcher(old, objs, now)
+        p.dirty.update(c for c in also if c in old.chain_of)
+        return p.run(diff(old.objs, objs))
     except Rebuild:
         return None
 

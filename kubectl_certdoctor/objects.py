@@ -14,7 +14,7 @@ from typing import Any
 Obj = dict[str, Any]
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Ref:
     """Identifies one object: kind, namespace ('' when cluster-scoped), name."""
 

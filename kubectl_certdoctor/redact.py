@@ -42,7 +42,9 @@ _MAX_DEPTH = 64
 
 
 def sanitize(obj: Obj) -> Obj:
-    """A copy safe to store and print; the input is not modified."""
+    """A copy safe to store and print; the input is not modified. Parts that need no
+    redaction are shared with the input, not copied: objects are treated as immutable
+    everywhere (the store replaces, never mutates; planners deep-copy before patching)."""
     if not isinstance(obj, dict):
         return obj
     out = dict(obj)
@@ -184,20 +186,28 @@ def _redact_keys(node: Any, depth: int = 0) -> Any:
 
 
 def _redact_env_tree(node: Any, depth: int = 0) -> Any:
-    """Replace credential-looking ``env`` values in pod templates and containers."""
+    """Replace credential-looking ``env`` values in pod templates and containers. Copies
+    only what changes: the store keeps every object, so a copy of each spec would double
+    what a large cluster costs in memory."""
     if depth > 16:
         return node
     if isinstance(node, list):
-        return [_redact_env_tree(v, depth + 1) for v in node]
+        items = [_redact_env_tree(v, depth + 1) for v in node]
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
     if not isinstance(node, dict):
         return node
     res: dict[str, Any] = {}
+    changed = False
     for k, v in node.items():
         if k == "env" and isinstance(v, list):
-            res[k] = [_redact_env(e) for e in v]
+            nv: Any = [_redact_env(e) for e in v]
+            if all(a is b for a, b in zip(nv, v, strict=True)):
+                nv = v
         else:
-            res[k] = _redact_env_tree(v, depth + 1)
-    return res
+            nv = _redact_env_tree(v, depth + 1)
+        changed = changed or nv is not v
+        res[k] = nv
+    return res if changed else node
 
 
 def _redact_env(entry: Any) -> Any:

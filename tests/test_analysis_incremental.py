@@ -341,3 +341,28 @@ def test_what_the_patch_declines_is_built_in_full() -> None:
     # update(full=True) always recomputes (the clock tick, r)
     an.update(objs, {}, NOW, full=True)
     assert an.full == 5
+
+
+def test_time_refresh_rejudges_every_chain_in_batches_without_a_full_pass() -> None:
+    """The clock moves: a backoff's "next retry in" shrinks. A rolling refresh gets there
+    in batches of TIME_BATCH chains, each batch a patch, never a full analysis."""
+    objs = cluster()
+    for i in range(6):
+        c = copy.deepcopy(objs.objects["Certificate"][(NS, f"c{i}")])
+        c["status"] = {"conditions": [cond("Ready", "False", "Failed", "failed")],
+                       "failedIssuanceAttempts": 1, "lastFailureTime": ts(-timedelta(minutes=5))}
+        _replace(objs, c)
+    an = Analyser()
+    an.TIME_BATCH = 4
+    an.update(objs, {}, NOW)
+    later = NOW + timedelta(minutes=20)
+    assert not an.refreshing
+    an.refresh_time()
+    assert an.refreshing
+    passes = 0
+    while an.refreshing:
+        a = an.update(snapshot(objs), {}, later)
+        passes += 1
+    assert passes == 2 and an.full == 1 and an.patched == 2
+    assert picture(a) == picture(analyse(objs, {}, later))
+    assert "next retry in 35m" in a.graph.nodes[f"Certificate/{NS}/c0"].reason

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from kubectl_certdoctor.cluster.connection import Connection
 
 log = logging.getLogger(__name__)
+#: serialises the decoding of LIST bodies across watchers (see ``KindWatcher._list``)
+_DECODE = threading.Lock()
 
 
 class Sink(Protocol):
@@ -243,16 +245,24 @@ class KindWatcher(threading.Thread):
         self._set_resp(resp)
         if self._stopped.is_set():
             return
-        doc = orjson.loads(resp.data)
-        items = doc.get("items") or [] if isinstance(doc, dict) else []
-        objs: list[Obj] = []
-        for it in items:
-            if isinstance(it, dict):
-                it["kind"] = self.kind.name
-                it["apiVersion"] = self.kind.api_version
-                objs.append(it)
-        self.resource_version = text(dig(doc, "metadata", "resourceVersion"))
-        self.sink.replace(self.kind, objs)
+        raw = resp.data
+        self._set_resp(None)  # the response caches the body: let it go with ``raw``
+        with _DECODE:
+            # one kind at a time: a parsed LIST (managedFields and all) is several times
+            # its JSON, and all kinds list at once on start-up; decoding holds the GIL
+            # anyway, so taking turns costs nothing and bounds the peak by the largest
+            doc = orjson.loads(raw)
+            del raw
+            items = doc.get("items") or [] if isinstance(doc, dict) else []
+            objs: list[Obj] = []
+            for it in items:
+                if isinstance(it, dict):
+                    it["kind"] = self.kind.name
+                    it["apiVersion"] = self.kind.api_version
+                    objs.append(it)
+            self.resource_version = text(dig(doc, "metadata", "resourceVersion"))
+            del doc, items
+            self.sink.replace(self.kind, objs)
         self.sink.set_state(self.kind, "live")
 
     def _watch(self) -> bool:

@@ -20,7 +20,7 @@ class Severity(StrEnum):
         return {"error": 2, "warning": 1, "info": 0}[self.value]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One diagnosed cause on one object. ``code`` is public API: never rename one."""
 
