@@ -122,6 +122,8 @@ def main() -> int:
     ap.add_argument("--update-seconds", type=float, default=30)
     ap.add_argument("--update-rate", type=float, default=100)
     ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--updates-only", action="store_true",
+                    help="load the largest N and measure only the update storm (profiling)")
     a = ap.parse_args()
     sizes = [int(s) for s in a.sizes.split(",")]
     results: dict[str, Any] = {
@@ -152,6 +154,8 @@ def main() -> int:
                 load_more(api, "bench", loaded, n)
             loaded = n
             log(f"  loaded in {time.time() - t0:.0f}s")
+            if a.updates_only:
+                continue
             r: dict[str, Any] = {}
             kg = [timed([kubectl, "get", KINDS, "-A", "-o", "json", "--kubeconfig", kc])[0]
                   for _ in range(a.repeat)]
@@ -174,7 +178,7 @@ def main() -> int:
             u = tree_run(kc, n, a.update_seconds,
                          make_updater(api, "bench", n, a.update_rate, a.update_seconds))
             results["updates"] = {k: v for k, v in u.items() if k.startswith(
-                ("update_", "key_", "requests"))}
+                ("update_", "watch_", "pipeline_", "key_", "requests"))}
             results["updates"]["n"] = n
         help_t = sorted(timed([CLI, "--help"])[0] for _ in range(10))
         ver_t = sorted(timed([CLI, "--version"])[0] for _ in range(10))
@@ -227,6 +231,11 @@ def markdown(res: dict[str, Any]) -> str:
                     f"{u.get('update_latencies_p50', float('nan')) * 1000:.0f} ms, p95 "
                     f"{u.get('update_latencies_p95', float('nan')) * 1000:.0f} ms "
                     f"({u.get('update_latencies_n', 0)} seen, {u.get('update_missed')} missed); "
+                    f"(API write → our store p50/p95 "
+                    f"{u.get('watch_latencies_p50', float('nan')) * 1000:.0f}/"
+                    f"{u.get('watch_latencies_p95', float('nan')) * 1000:.0f} ms, store → "
+                    f"render {u.get('pipeline_latencies_p50', float('nan')) * 1000:.0f}/"
+                    f"{u.get('pipeline_latencies_p95', float('nan')) * 1000:.0f} ms); "
                     f"key response p95 {u.get('key_latencies_p95', float('nan')) * 1000:.0f} ms; "
                     f"API requests {u.get('requests_at_tree')} → {u.get('requests_after_updates')}")
     s = res.get("startup", {})

@@ -64,6 +64,23 @@ async def session(kubeconfig: str, expect: int, update_seconds: float,
         out["ready_for_updates_wall"] = time.time()
         print(json.dumps({"ready": True}), flush=True)
         latencies: list[float] = []
+        # where the time goes: API write → the watch event in our store, and from there
+        # → the node's re-render (the benchmark's code wraps the store; ours is unchanged)
+        arrived: dict[str, float] = {}
+        watch_lat: list[float] = []
+        pipeline_lat: list[float] = []
+        store = source.store
+        plain_put = store.put
+
+        def put(kind: Any, obj: Any) -> None:
+            plain_put(kind, obj)
+            if kind.name == "Certificate":
+                for c in (obj.get("status") or {}).get("conditions") or []:
+                    m = str(c.get("message", "")).rsplit(" ", 1)[-1]
+                    if m.startswith("mk"):
+                        arrived.setdefault(m, time.time())
+
+        store.put = put  # type: ignore[method-assign]
         keys: list[float] = []
         seen: dict[str, str] = {}
         deadline = time.time() + update_seconds + 5
@@ -82,12 +99,21 @@ async def session(kubeconfig: str, expect: int, update_seconds: float,
                 pending[f"Certificate/{marker_ns}/{name}"] = (float(wall), marker)
 
         reader_task = asyncio.create_task(read_writes())
+        storm_start = time.time()
+        late: dict[str, int] = {}
         last_key = time.time()
         while time.time() < deadline and (not reader_task.done() or pending):
             for node_id, (wall, marker) in list(pending.items()):
                 label = _label_of(app, node_id)
                 if marker in label and seen.get(node_id) != marker:
-                    latencies.append(time.time() - wall)
+                    now = time.time()
+                    latencies.append(now - wall)
+                    if now - wall > 0.25:  # when, in the storm, the slow ones happen
+                        sec = str(int(wall - storm_start))
+                        late[sec] = late.get(sec, 0) + 1
+                    if marker in arrived:
+                        watch_lat.append(arrived[marker] - wall)
+                        pipeline_lat.append(now - arrived[marker])
                     seen[node_id] = marker
                     del pending[node_id]
             if time.time() - last_key > 0.2:
@@ -102,6 +128,9 @@ async def session(kubeconfig: str, expect: int, update_seconds: float,
             await asyncio.sleep(0.002)
         reader_task.cancel()
         out["update_latencies"] = latencies
+        out["update_late_by_second"] = late
+        out["watch_latencies"] = watch_lat
+        out["pipeline_latencies"] = pipeline_lat
         out["update_missed"] = len(pending)
         out["key_latencies"] = keys
         out["requests_after_updates"] = source.store.request_count
@@ -122,7 +151,7 @@ def main() -> None:
     p.add_argument("--namespace", default="bench")
     a = p.parse_args()
     res = asyncio.run(session(a.kubeconfig, a.expect, a.update_seconds, a.namespace))
-    for k in ("update_latencies", "key_latencies"):
+    for k in ("update_latencies", "watch_latencies", "pipeline_latencies", "key_latencies"):
         if res.get(k):
             v = sorted(res[k])
             res[k + "_p50"] = statistics.median(v)

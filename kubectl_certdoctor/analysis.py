@@ -116,7 +116,7 @@ class Analyser:
     """
 
     #: chains re-judged per update while a time refresh is under way
-    TIME_BATCH = 500
+    TIME_BATCH = 25
 
     def __init__(self) -> None:
         self.last: Analysis | None = None
@@ -185,7 +185,11 @@ class Analyser:
         chains.update(fresh)
         findings = sorted([*self._other, *(f for fs in chains.values() for f in fs)],
                           key=sort_key)
-        by_object = findings_by_object(findings)
+        by_object = dict(self.last.by_object)
+        for c in p.chains | p.gone:
+            for f in self._chain_findings.get(c, ()):
+                by_object.pop(f.object, None)
+        by_object.update(findings_by_object(f for fs in fresh.values() for f in fs))
         buckets = dict(self._buckets)
         for c in p.gone:
             buckets.pop(c, None)

@@ -28,7 +28,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from kubectl_certdoctor.backoff import BackoffConfig, config_from_args
 from kubectl_certdoctor.kinds import CM_GROUP
@@ -173,16 +173,17 @@ class Graph:
         self._kind_pos: dict[str, dict[str, int]] = {}
         #: CertificateRequest node id → its certificate-revision annotation (0 when absent)
         self.revisions: dict[str, int] = {}
-        #: Certificate node id → its newest CertificateRequest node (highest revision)
-        self.latest_requests: dict[str, Node] = {}
+        #: Certificate node id → the id of its newest CertificateRequest (highest revision)
+        self.latest_requests: dict[str, str] = {}
         #: node id → the id of the Certificate whose chain it belongs to (the unit of
         #: incremental work: see ``graph_patch``); orphans and issuers have none
         self.chain_of: dict[str, str] = {}
         #: (namespace, Secret name) → ids of the Certificates that name it in secretName
         self.secret_certs: dict[tuple[str, str], list[str]] = {}
-        #: per chain kind: uid → node and (namespace, name) → node, to link new objects
-        self.link_index: tuple[dict[str, dict[str, Node]],
-                               dict[str, dict[tuple[str, str], Node]]] = ({}, {})
+        #: per chain kind: uid → node id and (namespace, name) → node id, to link new
+        #: objects into an existing graph (ids, not nodes: a patch remakes nodes, not ids)
+        self.link_index: tuple[dict[str, dict[str, str]],
+                               dict[str, dict[tuple[str, str], str]]] = ({}, {})
 
     # -- lookups -----------------------------------------------------------------
     def node(self, ref: Ref) -> Node | None:
@@ -322,8 +323,34 @@ def link_fields(kind: str, o: Obj) -> tuple[Any, ...]:
     return (text(md.get("uid")), owners, text(md.get("creationTimestamp")))
 
 
+V = TypeVar("V")
+
+
+def find_parent(kind: str, obj: Obj, by_uid: dict[str, dict[str, V]],
+                by_name: dict[str, dict[tuple[str, str], V]]) -> V | None:
+    """What ``obj`` hangs under, looked up the way cert-manager links: ownerReference by
+    uid, then by name; a CertificateRequest also by its certificate-name annotation."""
+    okind = _OWNER_KIND[kind]
+    refs = [o for o in owner_refs(obj) if text(o.get("kind")) == okind]
+    uids, names = by_uid.get(okind, {}), by_name.get(okind, {})
+    for o in refs:
+        n = uids.get(text(o.get("uid")))
+        if n is not None:
+            return n
+    for o in refs:
+        n = names.get((namespace(obj), text(o.get("name"))))
+        if n is not None:
+            return n
+    if kind == "CertificateRequest":
+        cn = annotations_of(obj).get(CERT_NAME_ANN, "")
+        if cn:
+            return names.get((namespace(obj), cn))
+    return None
+
+
 class Linker:
-    """Makes nodes and links chain objects into their parents.
+    """Makes nodes and links chain objects into their parents, recording the lookups the
+    graph keeps (``chain_of``, ``revisions``, ``latest``, ``secrets``).
 
     The full build runs it over every object; ``graph_patch`` runs it over the objects of a
     few Certificates' chains, so both produce exactly the same nodes.
@@ -336,6 +363,10 @@ class Linker:
         self.by_name: dict[str, dict[tuple[str, str], Node]] = {k: {} for k in CHAIN_KINDS}
         self.made: list[Node] = []
         self.orphans: list[Node] = []
+        self.chain_of: dict[str, str] = {}
+        self.revisions: dict[str, int] = {}
+        self.latest: dict[str, str] = {}
+        self.secrets: dict[tuple[str, str], list[str]] = {}
 
     def make(self, kind: str, obj: Obj) -> Node:
         g = self.g
@@ -345,52 +376,37 @@ class Linker:
         self.made.append(n)
         return n
 
-    def parent_of(self, kind: str, obj: Obj) -> Node | None:
-        """The already linked node ``obj`` hangs under (None: an orphan)."""
-        okind = _OWNER_KIND[kind]
-        refs = [o for o in owner_refs(obj) if text(o.get("kind")) == okind]
-        by_uid, by_name = self.by_uid[okind], self.by_name[okind]
-        for o in refs:
-            n = by_uid.get(text(o.get("uid")))
-            if n is not None:
-                return n
-        for o in refs:
-            n = by_name.get((namespace(obj), text(o.get("name"))))
-            if n is not None:
-                return n
-        if kind == "CertificateRequest":
-            cn = annotations_of(obj).get(CERT_NAME_ANN, "")
-            if cn:
-                return by_name.get((namespace(obj), cn))
-        return None
-
     def link(self, certs: list[tuple[Node, Obj]], members: dict[str, list[Obj]]) -> None:
         """Link Certificates (already attached to their issuer) and the CertificateRequests,
         Orders and Challenges of ``members``; what finds no parent goes to ``orphans``."""
-        g = self.g
         for n, o in certs:
             self._index("Certificate", n, o)
             sec = text(dig(o, "spec", "secretName"))
-            if sec:  # lists are replaced, never appended to: patched graphs share them
-                key = (n.ref.namespace, sec)
-                g.secret_certs[key] = [*g.secret_certs.get(key, ()), n.id]
-            g.chain_of[n.id] = n.id
+            if sec:
+                self.secrets.setdefault((n.ref.namespace, sec), []).append(n.id)
+            self.chain_of[n.id] = n.id
         for kind in CHAIN_KINDS[1:]:
             for o in sorted(members.get(kind, ()), key=lambda x, k=kind: sort_key(k, x)):
                 n = self.make(kind, o)
                 self._index(kind, n, o)
-                parent = self.parent_of(kind, o)
+                parent = find_parent(kind, o, self.by_uid, self.by_name)
                 if kind == "CertificateRequest":
-                    g.revisions[n.id] = revision_of(o)
+                    self.revisions[n.id] = revision_of(o)
                 if parent is None:
                     self.orphans.append(n)
                     continue
                 attach(parent, n)
-                chain = g.chain_of.get(parent.id)
+                chain = self.chain_of.get(parent.id)
                 if chain is not None:
-                    g.chain_of[n.id] = chain
+                    self.chain_of[n.id] = chain
                 if kind == "CertificateRequest":
-                    g.latest_requests[parent.id] = n  # sorted by revision: the last one wins
+                    self.latest[parent.id] = n.id  # sorted by revision: the last one wins
+
+    def index_ids(self) -> tuple[dict[str, dict[str, str]],
+                                 dict[str, dict[tuple[str, str], str]]]:
+        """The lookups as ``Graph.link_index`` keeps them (node ids)."""
+        return ({k: {u: n.id for u, n in d.items()} for k, d in self.by_uid.items()},
+                {k: {key: n.id for key, n in d.items()} for k, d in self.by_name.items()})
 
     def _index(self, kind: str, n: Node, o: Obj) -> None:
         u = uid(o)
@@ -505,7 +521,9 @@ def build_graph(objs: ObjectSet, now: datetime) -> Graph:
         attach(root, n)
         certs.append((n, o))
     lk.link(certs, {k: good(objs.of_kind(k)) for k in CHAIN_KINDS[1:]})
-    g.link_index = (lk.by_uid, lk.by_name)
+    g.link_index = lk.index_ids()
+    g.chain_of, g.revisions, g.latest_requests = lk.chain_of, lk.revisions, lk.latest
+    g.secret_certs = lk.secrets
 
     for n in lk.made:
         g.nodes[n.id] = n

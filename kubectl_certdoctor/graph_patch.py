@@ -35,6 +35,7 @@ from kubectl_certdoctor.graph import (
     Linker,
     Node,
     _event_key,
+    find_parent,
     index_events,
     index_owned,
     issuer_ref_of,
@@ -45,7 +46,7 @@ from kubectl_certdoctor.graph import (
     sort_key,
     uid,
 )
-from kubectl_certdoctor.objects import Obj, ObjectSet, Ref, dig, text
+from kubectl_certdoctor.objects import Obj, ObjectSet, Ref
 
 Key = tuple[str, str]
 #: a change: (namespace, name), the object before (None: added), after (None: deleted)
@@ -77,12 +78,24 @@ class Patch:
 
 def diff(old: ObjectSet, new: ObjectSet) -> dict[str, list[Change]]:
     """What differs per kind. The store replaces an object on every change and never
-    mutates one, so identity is the test: O(objects) lookups, no comparisons of content."""
+    mutates one, so identity is the test. Two snapshots of the same live store are
+    compared only on the keys its change log names (O(changes)); anything else on every
+    key (O(objects) lookups, no comparisons of content)."""
+    hint = None
+    if new.changelog is not None and new.changelog is old.changelog and old.generation >= 0:
+        hint = new.changelog.changes(old.generation, new.generation)
     out: dict[str, list[Change]] = {}
-    for kind in set(old.objects) | set(new.objects):
+    for kind in (set(old.objects) | set(new.objects)) if hint is None else set(hint):
         before = old.objects.get(kind, {})
         after = new.objects.get(kind, {})
         if before is after:
+            continue
+        keys = hint.get(kind) if hint is not None else None
+        if keys is not None:
+            picked = [(k, before.get(k), after.get(k)) for k in sorted(keys)]
+            named = [c for c in picked if c[1] is not c[2]]
+            if named:
+                out[kind] = named
             continue
         found: list[Change] = []
         for key, o in after.items():
@@ -192,12 +205,10 @@ class _Patcher:
             elif after is not None:
                 if ORPHANS_ID in old.nodes or not isinstance(after, dict):
                     raise Rebuild  # a new object may adopt orphans
-                lk = Linker(old)
-                lk.by_uid, lk.by_name = by_uid, by_name
-                parent = lk.parent_of(kind, after)
+                parent = find_parent(kind, after, by_uid, by_name)
                 if parent is None:
                     raise Rebuild
-                chain = self._chain(parent.id)
+                chain = self._chain(parent)
                 self.dirty.add(chain)
                 self.joins.setdefault(chain, {}).setdefault(kind, []).append(after)
             elif node is not None:
@@ -215,6 +226,8 @@ class _Patcher:
     # -- the new graph -------------------------------------------------------------------
 
     def _copy(self, changes: dict[str, list[Change]]) -> Graph:
+        """A new graph sharing everything with the old one; ``_relink`` copies what it
+        changes (``nodes`` always, the lookups only when nodes come or go)."""
         old = self.old
         g = Graph(self.objs, self.now)
         g.backoff = old.backoff
@@ -227,21 +240,17 @@ class _Patcher:
             index_owned(g)
         g.roots = list(old.roots)
         g.nodes = dict(old.nodes)
-        g._by_kind = old._by_kind  # replaced per kind in _relink when touched
-        g.revisions = dict(old.revisions)
-        g.latest_requests = dict(old.latest_requests)
-        g.chain_of = dict(old.chain_of)
-        g.secret_certs = dict(old.secret_certs)  # its lists are replaced, never changed
-        by_uid, by_name = old.link_index
-        g.link_index = ({k: dict(v) for k, v in by_uid.items()},
-                        {k: dict(v) for k, v in by_name.items()})
+        g._by_kind, g._kind_pos = old._by_kind, old._kind_pos  # replaced in _by_kind
+        g.revisions, g.latest_requests = old.revisions, old.latest_requests
+        g.chain_of, g.secret_certs, g.link_index = old.chain_of, old.secret_certs, old.link_index
         return g
 
     def _relink(self, g: Graph) -> set[str]:
         old = self.old
         roots: dict[str, Node] = {}  # copied roots whose children change
-        gone_ids: set[str] = set(self.removed)
+        before: set[str] = set(self.removed)  # every node id the dirty chains had
         made: list[Node] = []
+        lk = Linker(g)
 
         def root_copy(rid: str) -> Node:
             if rid not in roots:
@@ -254,8 +263,7 @@ class _Patcher:
             members: dict[str, list[Obj]] = {k: list(v) for k, v in
                                               self.joins.get(chain, {}).items()}
             for n in _subtree(cert):
-                gone_ids.add(n.id)
-                self._forget(g, n)
+                before.add(n.id)
                 if n is cert or n.id in self.removed:
                     continue
                 now_obj = self.objs.get(n.ref.kind, n.ref.namespace, n.ref.name)
@@ -268,29 +276,33 @@ class _Patcher:
                 continue
             obj = self.objs.get("Certificate", cert.ref.namespace, cert.ref.name)
             assert obj is not None
-            made += self._link(g, obj, root, members, pos)
+            made += self._link(lk, obj, root, members, pos)
         for obj in sorted(self.new_certs, key=lambda o: sort_key("Certificate", o)):
             root = root_copy(root_id(issuer_ref_of(obj), old.nodes))
             pos = bisect.bisect_left(root.children, sort_key("Certificate", obj), key=_cert_key)
             members = {k: list(v) for k, v in self.joins.get(
                 str(Ref("Certificate", *_key(obj))), {}).items()}
-            made += self._link(g, obj, root, members, pos, insert=True)
+            made += self._link(lk, obj, root, members, pos, insert=True)
+        if lk.orphans:
+            raise Rebuild  # a member did not find its parent inside its chain
 
-        for n in made:
-            gone_ids.discard(n.id)
-        for i in gone_ids:
+        made_ids = {n.id for n in made}
+        gone = before - made_ids
+        added = made_ids - before
+        for i in gone:
             g.nodes.pop(i, None)
         for n in made:
             g.nodes[n.id] = n
         g.nodes.update(roots)
         g.roots = [roots.get(r.id, r) for r in g.roots]
-        self._by_kind(g, made, gone_ids, roots)
-        self.removed = gone_ids
-        return {n.id for n in made} | set(roots)
+        self._lookups(g, lk, gone, added)
+        self._by_kind(g, made, gone, roots)
+        self.removed = gone
+        return made_ids | set(roots)
 
-    def _link(self, g: Graph, obj: Obj, root: Node, members: dict[str, list[Obj]],
+    def _link(self, lk: Linker, obj: Obj, root: Node, members: dict[str, list[Obj]],
               pos: int, insert: bool = False) -> list[Node]:
-        lk = Linker(g)
+        start = len(lk.made)
         n = lk.make("Certificate", obj)
         n.parent_id = root.id
         if insert:
@@ -298,31 +310,49 @@ class _Patcher:
         else:
             root.children[pos] = n
         lk.link([(n, obj)], members)
-        if lk.orphans:
-            raise Rebuild  # a member did not find its parent inside the chain
-        by_uid, by_name = g.link_index
-        for k in CHAIN_KINDS:
-            by_uid.setdefault(k, {}).update(lk.by_uid[k])
-            by_name.setdefault(k, {}).update(lk.by_name[k])
-        return lk.made
+        return lk.made[start:]
 
-    def _forget(self, g: Graph, n: Node) -> None:
-        """Drop a node of a dirty chain from the lookups (its chain is linked again)."""
-        g.chain_of.pop(n.id, None)
-        g.revisions.pop(n.id, None)
-        g.latest_requests.pop(n.id, None)
-        by_uid, by_name = g.link_index
-        if n.obj is not None:
-            by_uid.get(n.ref.kind, {}).pop(uid(n.obj), None)
-            by_name.get(n.ref.kind, {}).pop((n.ref.namespace, n.ref.name), None)
-            if n.ref.kind == "Certificate":
-                sec = name_of_secret(n.obj)
-                key = (n.ref.namespace, sec)
-                ids = [i for i in g.secret_certs.get(key, ()) if i != n.id]
-                if ids:
-                    g.secret_certs[key] = ids
+    def _lookups(self, g: Graph, lk: Linker, gone: set[str], added: set[str]) -> None:
+        """Bring the graph's lookups up to date, copying each only if it changes: when
+        nodes were only remade, every id, chain, revision and link is what it was."""
+        old = self.old
+        if gone or added:
+            g.chain_of = {**old.chain_of, **{i: lk.chain_of[i] for i in added
+                                              if i in lk.chain_of}}
+            g.revisions = {**old.revisions, **{i: lk.revisions[i] for i in added
+                                                if i in lk.revisions}}
+            for i in gone:
+                g.chain_of.pop(i, None)
+                g.revisions.pop(i, None)
+            by_uid = {k: dict(v) for k, v in old.link_index[0].items()}
+            by_name = {k: dict(v) for k, v in old.link_index[1].items()}
+            for i in gone:
+                n = old.nodes[i]
+                if n.obj is not None:
+                    by_uid.get(n.ref.kind, {}).pop(uid(n.obj), None)
+                    by_name.get(n.ref.kind, {}).pop((n.ref.namespace, n.ref.name), None)
+            new_uid, new_name = lk.index_ids()
+            for k in CHAIN_KINDS:
+                by_uid.setdefault(k, {}).update(new_uid.get(k, {}))
+                by_name.setdefault(k, {}).update(new_name.get(k, {}))
+            g.link_index = (by_uid, by_name)
+        certs = self.dirty | {str(Ref("Certificate", *_key(o))) for o in self.new_certs}
+        latest = {c: lk.latest.get(c) for c in certs}
+        if any(old.latest_requests.get(c) != v for c, v in latest.items()):
+            g.latest_requests = dict(old.latest_requests)
+            for c, v in latest.items():
+                if v is None:
+                    g.latest_requests.pop(c, None)
                 else:
-                    g.secret_certs.pop(key, None)
+                    g.latest_requests[c] = v
+        gone_certs = {i for i in gone if i.startswith("Certificate/")}
+        if gone_certs or lk.secrets.keys() - old.secret_certs.keys() or any(
+                old.secret_certs.get(k) != v for k, v in lk.secrets.items()):
+            sec = {key: [i for i in ids if i not in gone_certs]
+                   for key, ids in old.secret_certs.items()}
+            for key, ids in lk.secrets.items():
+                sec[key] = sorted({*sec.get(key, []), *ids})
+            g.secret_certs = {key: ids for key, ids in sec.items() if ids}
 
     def _by_kind(self, g: Graph, made: list[Node], gone: set[str],
                  roots: dict[str, Node]) -> None:
@@ -361,10 +391,6 @@ def _positions(g: Graph, kind: str) -> dict[str, int]:
     if pos is None:
         pos = g._kind_pos[kind] = {n.id: i for i, n in enumerate(g._by_kind.get(kind, []))}
     return pos
-
-
-def name_of_secret(cert: Obj) -> str:
-    return text(dig(cert, "spec", "secretName"))
 
 
 def _key(o: Obj) -> Key:

@@ -151,6 +151,11 @@ class ObjectSet:
     source: str = "live"
     #: kubeconfig context (live) or the one recorded in the bundle
     context: str = ""
+    #: the live store's change counter when this snapshot was taken (-1: not a snapshot)
+    generation: int = -1
+    #: what can say which objects changed between two generations (the live store:
+    #: ``changes(since, until)``); None for bundles and anything built by hand
+    changelog: Any = field(default=None, repr=False, compare=False)
 
     def add(self, obj: Obj, kind: str | None = None) -> None:
         k = kind or text(obj.get("kind"))

@@ -251,7 +251,7 @@ def picture(a: Analysis) -> dict[str, Any]:
               for i, n in g.nodes.items()}
     return {"roots": [r.id for r in g.roots], "nodes": nodes, "findings": findings,
             "counts": dict(a.counts), "by_kind": by_kind, "related": related,
-            "events": events, "latest": {k: v.id for k, v in g.latest_requests.items()},
+            "events": events, "latest": dict(g.latest_requests),
             "worst": {str(r): fs[0].code for r, fs in a.by_object.items()},
             "version": a.version}
 

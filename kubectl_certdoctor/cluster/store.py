@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kubectl_certdoctor.cluster import secretrefs
+from kubectl_certdoctor.cluster.changelog import ChangeLog, Changes
 from kubectl_certdoctor.cluster.watch import KindWatcher
 from kubectl_certdoctor.kinds import ALL_KINDS, Kind
 from kubectl_certdoctor.objects import Obj, ObjectSet, dig, name, namespace, text
@@ -77,6 +78,7 @@ class Store:
         self._sanitize: Callable[[Obj], Obj] = sanitize
         self._lock = threading.RLock()
         self._objects: dict[str, dict[Key, Obj]] = {k.name: {} for k in self.kinds}
+        self._log = ChangeLog()
         self._states: dict[str, KindState] = {
             k.name: KindState("syncing", since=time.monotonic()) for k in self.kinds}
         self._callbacks: list[Callable[[str], None]] = []
@@ -150,7 +152,14 @@ class Store:
         """A consistent copy: later changes to the store never show in it."""
         with self._lock:
             objs = {k: dict(v) for k, v in self._objects.items() if v}
-        return ObjectSet(objects=objs, source="live", context=self.conn.context)
+            gen = self.generation
+        return ObjectSet(objects=objs, source="live", context=self.conn.context,
+                         generation=gen, changelog=self)
+
+    def changes(self, since: int, until: int) -> Changes | None:
+        """What changed between two snapshots' generations (None: compare everything)."""
+        with self._lock:
+            return self._log.between(since, until)
 
     def states(self) -> dict[str, KindState]:
         with self._lock:
@@ -199,6 +208,7 @@ class Store:
                 # a reference that arrived while this list was being filtered
                 late = {k for k in dropped if self._referenced(k)}
             self.generation += 1
+            self._log.record(self.generation, kind.name, None)
         self._maybe_relist_secrets(late)
         self._notify(kind.name)
 
@@ -218,6 +228,7 @@ class Store:
             else:
                 per[key] = o
             self.generation += 1
+            self._log.record(self.generation, kind.name, key)
         if late:
             self._maybe_relist_secrets({key})
         self._notify(kind.name)
@@ -228,9 +239,11 @@ class Store:
         with self._lock:
             if kind.name == "Secret":
                 self._dropped_secrets.discard((namespace(obj), name(obj)))
-            if self._objects.get(kind.name, {}).pop((namespace(obj), name(obj)), None) is None:
+            key = (namespace(obj), name(obj))
+            if self._objects.get(kind.name, {}).pop(key, None) is None:
                 return
             self.generation += 1
+            self._log.record(self.generation, kind.name, key)
         self._notify(kind.name)
 
     def set_state(self, kind: Kind, state: str, message: str = "") -> None:
@@ -242,6 +255,7 @@ class Store:
             if state in ("forbidden", "missing") and self._objects.get(kind.name):
                 self._objects[kind.name] = {}
             self.generation += 1
+            self._log.record(self.generation, kind.name, None)
             settled = all(s.state in SETTLED for s in self._states.values())
             refs_settled = all(s.state in SETTLED for k, s in self._states.items()
                                if k in _REF_KINDS)

@@ -64,7 +64,8 @@ def cond_text(obj: Obj, ctype: str) -> tuple[str, str, str]:
 
 def latest_request(graph: Graph, cert: Node) -> Node | None:
     """The CertificateRequest with the highest revision under a Certificate node."""
-    return graph.latest_requests.get(cert.id)
+    rid = graph.latest_requests.get(cert.id)
+    return graph.nodes.get(rid) if rid else None
 
 
 def is_current_request(graph: Graph, cr: Node) -> bool:
@@ -73,7 +74,7 @@ def is_current_request(graph: Graph, cr: Node) -> bool:
     cert = graph.parent(cr)
     if cert is None or cert.ref.kind != "Certificate" or cert.obj is None:
         return True
-    if graph.latest_requests.get(cert.id) is not cr:
+    if graph.latest_requests.get(cert.id) != cr.id:
         return False
     issued = as_int(dig(cert.obj, "status", "revision"), 0)
     return graph.revisions.get(cr.id, 0) > issued or issued == 0

@@ -161,6 +161,16 @@ class CertTree(Tree[str]):
         """Make ``parent``'s rows match ``kids``: drop, add, relabel, recurse into open
         rows. With ``only``, rows that exist and are not in it are left as they are (their
         node did not change), so a change costs its own rows, not every open one."""
+        if only is not None and self._same_rows(parent, kids, only):
+            # nothing came or went here: visit just the changed rows, O(changes)
+            a = self.analysis
+            assert a is not None
+            for nid in only:
+                tn = self._index.get(nid)
+                node = a.graph.nodes.get(nid)
+                if tn is not None and node is not None and tn.parent is parent:
+                    self._update_row(tn, node, flash, only)
+            return
         wanted = [k.id for k in kids]
         if parent is self.root and self.forbidden:
             wanted = [FORBIDDEN_ID, *wanted]
@@ -184,9 +194,9 @@ class CertTree(Tree[str]):
             tn = present.get(node.id)
             if only is not None and tn is not None and node.id not in only:
                 continue
-            grandkids = self._kids(node)
             if tn is None:
                 assert self.analysis is not None
+                grandkids = self._kids(node)
                 label = self._label(node, flash) or node_label(node, self.analysis.now, None)
                 expand = (node.id in self._want_expanded or node.id in self._expanded_ids
                           or (parent is self.root and self._first_fill))
@@ -196,18 +206,41 @@ class CertTree(Tree[str]):
                 tn = parent.add(label, node.id, before=before, expand=expand,
                                 allow_expand=bool(grandkids))
                 self._index[node.id] = tn
+                if tn.is_expanded and grandkids:
+                    self._reconcile(tn, grandkids, flash, only)
             else:
-                new_label = self._label(node, flash)
-                if new_label is not None:
-                    tn.set_label(new_label)
-                if tn.allow_expand != bool(grandkids):
-                    tn.allow_expand = bool(grandkids)
-            if tn.is_expanded and grandkids:
-                self._reconcile(tn, grandkids, flash, only)
-            elif tn.children and not grandkids:
-                for c in list(tn.children):
-                    self._drop(c)
-                tn.remove_children()
+                self._update_row(tn, node, flash, only)
+
+    def _same_rows(self, parent: TreeNode[str], kids: list[Node], only: set[str]) -> bool:
+        """True when ``parent`` already has exactly the rows ``kids`` needs. Removed nodes
+        are in ``only`` and still have their row, so a removal changes the count; an
+        added node is in ``only`` without a row. (Filters never take this path.)"""
+        offset = 1 if parent is self.root and self.forbidden else 0
+        if len(parent.children) != len(kids) + offset or len(only) * 4 > len(kids):
+            return False  # rows come or go, or so much changed that a full walk is as cheap
+        a = self.analysis
+        assert a is not None
+        for nid in only:
+            if nid not in self._index:
+                node = a.graph.nodes.get(nid)
+                if node is not None and node.parent_id == (parent.data or None):
+                    return False  # a new kid of this row
+        return True
+
+    def _update_row(self, tn: TreeNode[str], node: Node, flash: bool,
+                    only: set[str] | None) -> None:
+        grandkids = self._kids(node)
+        new_label = self._label(node, flash)
+        if new_label is not None:
+            tn.set_label(new_label)
+        if tn.allow_expand != bool(grandkids):
+            tn.allow_expand = bool(grandkids)
+        if tn.is_expanded and grandkids:
+            self._reconcile(tn, grandkids, flash, only)
+        elif tn.children and not grandkids:
+            for c in list(tn.children):
+                self._drop(c)
+            tn.remove_children()
 
     def _drop(self, tn: TreeNode[str]) -> None:
         stack = [tn]
