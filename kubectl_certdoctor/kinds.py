@@ -6,6 +6,7 @@ plural, scope and the selectors that keep the watched set small.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 CM_GROUP = "cert-manager.io"
@@ -28,8 +29,9 @@ class Kind:
     #: optional kinds (Gateway API) are silently skipped when absent
     optional: bool = False
 
-    @property
+    @functools.cached_property
     def api_version(self) -> str:
+        """One string per kind: every stored object of the kind shares it."""
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property

@@ -236,7 +236,7 @@ class KindWatcher(threading.Thread):
         return q
 
     def _list(self) -> None:
-        import orjson
+        from kubectl_certdoctor.cluster.listdecode import decode_list
 
         rt = self.conn.request_timeout
         self.sink.count_request(self.kind, "list")
@@ -248,20 +248,11 @@ class KindWatcher(threading.Thread):
         raw = resp.data
         self._set_resp(None)  # the response caches the body: let it go with ``raw``
         with _DECODE:
-            # one kind at a time: a parsed LIST (managedFields and all) is several times
-            # its JSON, and all kinds list at once on start-up; decoding holds the GIL
-            # anyway, so taking turns costs nothing and bounds the peak by the largest
-            doc = orjson.loads(raw)
+            # one kind at a time: all kinds list at once on start-up, and decoding holds
+            # the GIL anyway, so taking turns costs nothing and bounds the memory peak
+            objs, rv = decode_list(raw, self.kind.name, self.kind.api_version)
             del raw
-            items = doc.get("items") or [] if isinstance(doc, dict) else []
-            objs: list[Obj] = []
-            for it in items:
-                if isinstance(it, dict):
-                    it["kind"] = self.kind.name
-                    it["apiVersion"] = self.kind.api_version
-                    objs.append(it)
-            self.resource_version = text(dig(doc, "metadata", "resourceVersion"))
-            del doc, items
+            self.resource_version = rv
             self.sink.replace(self.kind, objs)
         self.sink.set_state(self.kind, "live")
 

@@ -1,0 +1,57 @@
+"""LIST bodies decoded item by item: the same objects and resourceVersion as a plain
+parse, managedFields gone, for both layouts the API server writes."""
+
+from __future__ import annotations
+
+import gc
+
+import orjson
+import pytest
+
+from kubectl_certdoctor.cluster.listdecode import decode_list, list_resource_version
+
+ITEM = {"apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+        "metadata": {"name": "a", "namespace": "n", "resourceVersion": "17",
+                     "labels": {"x": "y"},
+                     "managedFields": [{"fieldsV1": {"f:spec": {"k:{\"a\":1}": {}}}}]},
+        "spec": {"dnsNames": ["a.test"], "duration": 1.5}}
+BARE = {"metadata": {"name": "b", "resourceVersion": "18"}, "spec": {"x": []}}
+
+
+def crd_list(items: list[object]) -> bytes:  # what the API server writes for CRDs
+    return orjson.dumps({"apiVersion": "cert-manager.io/v1", "items": items,
+                         "kind": "CertificateList",
+                         "metadata": {"continue": "", "resourceVersion": "44"}})
+
+
+def builtin_list(items: list[object]) -> bytes:  # struct order for built-in kinds
+    return (b'{"kind":"ServiceList","apiVersion":"v1","metadata":{"resourceVersion":"45"},'
+            b'"items":' + orjson.dumps(items) + b"}\n")
+
+
+@pytest.mark.parametrize(("make", "rv"), [(crd_list, "44"), (builtin_list, "45")])
+def test_same_objects_and_version_as_a_plain_parse(make: object, rv: str) -> None:
+    for items in ([ITEM, BARE], [BARE, ITEM], [BARE], []):
+        raw = make(items)  # type: ignore[operator]
+        objs, got = decode_list(raw, "Certificate", "cert-manager.io/v1")
+        assert got == rv == orjson.loads(raw)["metadata"]["resourceVersion"]
+        want = orjson.loads(raw)["items"]
+        for w in want:
+            w["metadata"].pop("managedFields", None)
+            w["kind"], w["apiVersion"] = "Certificate", "cert-manager.io/v1"
+        assert objs == want
+
+
+def test_an_item_whose_metadata_looks_like_the_lists_is_not_taken_for_it() -> None:
+    raw = crd_list([BARE])  # its first "metadata" is the item's, scalars only
+    assert list_resource_version(raw) == "44"
+    odd = (b'{"items":[{"metadata":{"resourceVersion":"1"}}],'
+           b'"metadata":{"resourceVersion":"9"},"x":1}')
+    assert list_resource_version(odd) == "9"  # neither layout: the full pass decides
+
+
+def test_collector_restored_and_errors_surface() -> None:
+    assert gc.isenabled()
+    with pytest.raises(Exception):  # noqa: B017  (ijson's own error type)
+        decode_list(b'{"items":[{"metadata":', "Certificate", "v1")
+    assert gc.isenabled()
