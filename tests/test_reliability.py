@@ -185,9 +185,9 @@ def test_hundred_probe_runs_with_random_cancellation_leak_no_pod(admin_api: Any,
                        else f"http://127.0.0.9:{ok.port}{PATH}")
                 cancel = threading.Event()
                 if rng.random() < 0.6:  # cancel at a random moment, maybe before the pod runs
-                    threading.Timer(rng.uniform(0.0, 1.5), cancel.set).start()
+                    threading.Timer(rng.uniform(0.0, 0.9), cancel.set).start()
                 elif slow:
-                    threading.Timer(2.0, cancel.set).start()
+                    threading.Timer(1.2, cancel.set).start()
                 res, _ = run_probe("http01", Params(url=url, key=KEY, timeout=30), admin_api,
                                    namespace, [Vantage.POD], cancel=cancel, timeout=30)
                 outcomes[res.verdict.value] = outcomes.get(res.verdict.value, 0) + 1
