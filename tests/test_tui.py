@@ -3,13 +3,10 @@ help, live-update behaviour (cursor kept, flash, add/remove), forbidden and empt
 
 from __future__ import annotations
 
-import io
 import time
 from datetime import timedelta
 
 import pytest
-from rich.console import Console
-from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from kubectl_certdoctor.app import CertDoctorApp, demo_clock
@@ -35,6 +32,7 @@ from tests.support.tui import (
     tree_bindings,
     tree_depths,
 )
+from tests.support.tui_actions import rendered, shown
 
 SIZE = (140, 36)
 
@@ -45,27 +43,6 @@ def make_app(objs: ObjectSet | None = None) -> CertDoctorApp:
 
 def labels(app: CertDoctorApp) -> list[str]:
     return [t for _, t in tree_depths(app)]
-
-
-def static_text(screen: object, selector: str) -> str:
-    """What a Static shows, as plain text (renders Rich renderables like a terminal would)."""
-    w = screen.query_one(selector, Static)  # type: ignore[attr-defined]
-    content = w.content
-    if isinstance(content, Text):
-        return content.plain
-    if isinstance(content, str):
-        return content
-    console = Console(width=200, file=io.StringIO(), color_system=None)
-    with console.capture() as cap:
-        console.print(content)
-    return cap.get()
-
-
-def _plain(w: Static) -> str:
-    console = Console(width=200, file=io.StringIO(), color_system=None)
-    with console.capture() as cap:
-        console.print(w.content)
-    return cap.get()
 
 
 async def cursor_to(pilot, app: CertDoctorApp, needle: str) -> None:  # type: ignore[no-untyped-def]
@@ -110,7 +87,7 @@ async def test_filter_by_name_and_escape_clears() -> None:
         assert any("shop" in r for r in labels(app))
         await pilot.press("slash", *"zzz")
         assert labels(app) == []
-        assert "Nothing matches /zzz" in static_text(app.screen, "#nomatch")
+        assert "Nothing matches /zzz" in shown(app.screen, "#nomatch")
         await pilot.press("escape")
         assert not app.screen.query_one("#nomatch").display and labels(app)
 
@@ -144,14 +121,14 @@ async def test_open_failing_challenge_read_reason_and_back() -> None:
         await cursor_to(pilot, app, "Challenge")
         await pilot.press("enter")
         assert is_screen(app, "DetailScreen")
-        text = static_text(app.screen, "#describe")
+        text = shown(app.screen, "#describe")
         assert "wrong status code '404'" in text
         assert "HTTP01_SELF_CHECK_404" in text and "probe http01" in text
         assert "offline: needs a live cluster" in text
         await pilot.press("e")
-        assert "PresentError" in static_text(app.screen, "#events")
+        assert "PresentError" in shown(app.screen, "#events")
         await pilot.press("y")
-        assert "kind: Challenge" in static_text(app.screen, "#yaml")
+        assert "kind: Challenge" in shown(app.screen, "#yaml")
         await pilot.press("escape")
         assert is_screen(app, "TreeScreen")
         assert app.tree_screen.cert_tree.cursor_id == "Challenge/web/shop-1-1234-99"
@@ -198,8 +175,8 @@ async def test_help_is_generated_from_bindings() -> None:
         await settle(pilot, app)
         await pilot.press("question_mark")
         assert is_screen(app, "HelpScreen")
-        text = " ".join(static_text(app.screen, f"#{w.id}") if w.id else
-                        _plain(w) for w in app.screen.query(Static))
+        text = " ".join(shown(app.screen, f"#{w.id}") if w.id else
+                        rendered(w) for w in app.screen.query(Static))
         for b in tree_bindings():
             if b.description and b.action != "context":
                 assert b.description in text
@@ -307,7 +284,7 @@ async def test_cert_manager_not_installed_screen() -> None:
                         clock=demo_clock(NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        text = static_text(app.screen, "#notice")
+        text = shown(app.screen, "#notice")
         assert "cert-manager is not installed" in text and "kind-bare" in text
         assert not app.tree_screen.cert_tree.display
 
@@ -317,7 +294,7 @@ async def test_empty_cluster_has_helpful_empty_state() -> None:
     app = CertDoctorApp(MemorySource(ObjectSet(), states), clock=demo_clock(NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
-        text = static_text(app.screen, "#notice")
+        text = shown(app.screen, "#notice")
         assert "No cert-manager objects" in text and "--demo" in text
 
 
@@ -382,7 +359,7 @@ async def test_orphans_group_and_backoff_next_retry_in_detail() -> None:
         assert "next retry in 1h50m after 2 failed attempts" in cert
         await cursor_to(pilot, app, "retrying")
         await pilot.press("d")
-        text = static_text(app.screen, "#describe")
+        text = shown(app.screen, "#describe")
         assert "failedIssuanceAttempts  2" in text
         assert "next retry" in text and "(in 1h50m)" in text
 
@@ -413,18 +390,18 @@ async def test_open_detail_follows_live_changes() -> None:
         await settle(pilot, app)
         await cursor_to(pilot, app, "Challenge")
         await pilot.press("enter")
-        assert "wrong status code '404'" in static_text(app.screen, "#describe")
+        assert "wrong status code '404'" in shown(app.screen, "#describe")
         gen = app.generation
         src.put(challenge("shop-1-1234-99", "shop-1-1234", "web", state="invalid",
                           reason="Error accepting authorization: acme: urn:ietf:params:acme:"
                                  "error:unauthorized: 403", host="shop.example.test",
                           issuer="letsencrypt", kind="ClusterIssuer"))
         await settle(pilot, app, gen + 1)
-        assert "invalid: Error accepting authorization" in static_text(app.screen, "#describe")
+        assert "invalid: Error accepting authorization" in shown(app.screen, "#describe")
         gen = app.generation
         src.delete("Challenge", "web", "shop-1-1234-99")
         await settle(pilot, app, gen + 1)
-        assert "no longer exists" in static_text(app.screen, "#describe")
+        assert "no longer exists" in shown(app.screen, "#describe")
         await pilot.press("escape")
         assert app.tree_screen.cert_tree.cursor_id == "Order/web/shop-1-1234"
 
@@ -441,5 +418,5 @@ async def test_numbered_action_keys_on_a_live_read_only_source() -> None:
         screen = app.screen
         acts = {a.key: a for a in screen.actions}  # type: ignore[attr-defined]
         assert acts and all(a.kind == "probe" and a.available for a in acts.values())
-        text = static_text(screen, "#describe")
+        text = shown(screen, "#describe")
         assert "probe http01" in text and "Fix with" not in text

@@ -16,7 +16,7 @@ from kubectl_certdoctor.objects import Ref
 from kubectl_certdoctor.source import SourceState, StaticSource
 from tests.support.diagnosis import NOW
 from tests.support.tui import MemorySource, settle, small_cluster, wait_until
-from tests.support.tui_actions import finding_with, open_action, shown
+from tests.support.tui_actions import finding_with, open_action, rendered, shown
 
 SIZE = (140, 40)
 
@@ -163,23 +163,6 @@ async def test_help_lists_probe_and_fix_keys() -> None:
         await settle(pilot, app)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", 5)
-        joined = "\n".join(shown_any(w) for w in app.screen.query(Static))
+        joined = "\n".join(rendered(w) for w in app.screen.query(Static))
         assert "Run the numbered probe/fix of a finding" in joined
         assert "Re-run" in joined and "Copy result" in joined and "Apply…" in joined
-
-
-def shown_any(w: Static) -> str:
-    import io
-
-    from rich.console import Console
-    from rich.text import Text
-
-    c = w.content
-    if isinstance(c, Text):
-        return c.plain
-    if isinstance(c, str):
-        return c
-    console = Console(width=200, file=io.StringIO(), color_system=None)
-    with console.capture() as cap:
-        console.print(c)
-    return cap.get()

@@ -17,7 +17,11 @@ from tests.support.tui import wait_until
 
 def shown(screen: Any, selector: str) -> str:
     """A Static's content as plain text, rendered like a 200-column terminal."""
-    w = screen.query_one(selector, Static)
+    return rendered(screen.query_one(selector, Static))
+
+
+def rendered(w: Static) -> str:
+    """What one Static shows, as plain text (Rich renderables rendered 200 columns wide)."""
     content = w.content
     if isinstance(content, Text):
         return content.plain
