@@ -55,8 +55,10 @@ def test_validator_rejects_broken_manifests() -> None:
 @pytest.mark.timeout(600)
 def test_krew_archive_runs_without_python_on_path(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
+    # built once per source tree (PyInstaller takes ~1.5 min), like the test control plane
+    cache = Path.home() / ".cache" / "kubectl-certdoctor" / "release"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "release"), "build", "--dist",
-                    str(dist)], check=True, capture_output=True)
+                    str(dist), "--cache", str(cache)], check=True, capture_output=True)
     archive = dist / "kubectl-certdoctor_linux_amd64.tar.gz"
     with tarfile.open(archive) as tar:
         assert sorted(tar.getnames()) == ["LICENSE", "kubectl-certdoctor"]

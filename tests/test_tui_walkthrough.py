@@ -21,7 +21,7 @@ from kubectl_certdoctor.app import CertDoctorApp, demo_clock
 from kubectl_certdoctor.bundle import load_bundle
 from kubectl_certdoctor.source import StaticSource
 from tests.support.tui import is_screen, settle, tree_depths
-from tests.test_tui import static_text
+from tests.support.tui_actions import shown
 
 BUNDLE = Path(__file__).parent / "data" / "tui" / "lab-acme-http01-404.yaml"
 CHALLENGE = "Challenge/lab-http01/web-1-3948949968-4075263968"
@@ -51,19 +51,19 @@ async def test_demo_walkthrough_as_driven_in_tmux() -> None:
         challenge = tree.cursor_id
         await pilot.press("enter")
         assert is_screen(app, "DetailScreen")
-        why = static_text(app.screen, "#describe")
+        why = shown(app.screen, "#describe")
         assert "wrong status code '404', expected '200'" in why
         assert "HTTP01_SELF_CHECK_404" in why and "HTTP01_MULTIPLE_INGRESS_BACKENDS" in why
         assert "192.168.0.61" in why  # the second ingress backend, the cause in seed 000
         await pilot.press("e", "y")
-        assert "kind: Challenge" in static_text(app.screen, "#yaml")
+        assert "kind: Challenge" in shown(app.screen, "#yaml")
         await pilot.press("escape")
         assert is_screen(app, "TreeScreen") and tree.cursor_id == challenge
 
         await pilot.press("escape", "p")
-        shown = [t for _, t in tree_depths(app)]
-        assert not any("shop/shop-tls" in t for t in shown)  # healthy: hidden
-        assert any("payments/api-tls" in t for t in shown)
+        visible = [t for _, t in tree_depths(app)]
+        assert not any("shop/shop-tls" in t for t in visible)  # healthy: hidden
+        assert any("payments/api-tls" in t for t in visible)
         await pilot.press("f")
         assert is_screen(app, "FindingsScreen")
         await pilot.press("escape", "question_mark")
@@ -87,11 +87,11 @@ async def test_walkthrough_filter_open_challenge_read_why_and_back() -> None:
         assert tree.cursor_id == CHALLENGE
         await pilot.press("enter")
         assert is_screen(app, "DetailScreen")
-        why = static_text(app.screen, "#describe")
+        why = shown(app.screen, "#describe")
         assert "wrong status code '404', expected '200'" in why
         assert "HTTP01_SELF_CHECK_404" in why and "probe http01" in why
         await pilot.press("e")
-        assert "Started" in static_text(app.screen, "#events")
+        assert "Started" in shown(app.screen, "#events")
         await pilot.press("escape")
         assert is_screen(app, "TreeScreen") and tree.cursor_id == CHALLENGE
 
@@ -129,5 +129,5 @@ async def test_demo_findings_on_objects_outside_the_tree_open_their_detail() -> 
         idx = next(i for i, f in enumerate(findings) if f.code == "PROXY_NO_PROXY_GAP")
         await pilot.press("f", *(["j"] * idx), "enter")
         assert is_screen(app, "DetailScreen")
-        text = static_text(app.screen, "#describe")
+        text = shown(app.screen, "#describe")
         assert "Deployment cert-manager/cert-manager" in text and "PROXY_NO_PROXY_GAP" in text
