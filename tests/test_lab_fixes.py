@@ -227,24 +227,39 @@ def test_set_solver_ingress_class_reaches_the_next_solver_ingress(env: LabEnv) -
     # Challenge names hash their spec: cert-manager's Order controller may itself replace
     # the now "leftover" Challenge on its next sync. retry-challenge makes it happen now;
     # if cert-manager was first, the delete finds nothing (reported, not an error).
-    now = ls.snapshot(env.api, ns)
-    if now.get("Challenge", ns, old["metadata"]["name"]) is not None:
-        retry = fixes.plan("retry-challenge", now, Ref("Challenge", ns, old["metadata"]["name"]))
-        done = fixes.apply(env.conn, retry, read_only=False)
-        if not done.ok:
-            assert all(r.status == 404 for r in done.results if not r.ok), done.lines()
-            print("cert-manager replaced the Challenge before retry-challenge did")
-    else:
+    done = retry_challenge(env, ns, old["metadata"]["name"])
+    if done is None:
         print("cert-manager replaced the Challenge before retry-challenge was planned")
+    elif not done.ok:
+        assert all(r.status == 404 for r in done.results if not r.ok), done.lines()
+        print("cert-manager replaced the Challenge before retry-challenge did")
 
     order = old["metadata"]["ownerReferences"][0]["name"]
     ch = _next_challenge(env, ns, old, order)
     # retry-challenge on a Challenge that is certainly still there: cert-manager
     # recreates it, and the solver Ingress of that one uses the new class too
-    retry = fixes.plan("retry-challenge", ls.snapshot(env.api, ns),
-                       Ref("Challenge", ns, ch["metadata"]["name"]))
-    assert fixes.apply(env.conn, retry, read_only=False).ok
+    done = retry_challenge(env, ns, ch["metadata"]["name"])
+    assert done is not None and done.ok, done and done.lines()
     _next_challenge(env, ns, ch, order)
+
+
+def retry_challenge(env: LabEnv, ns: str, name: str) -> Any:
+    """Plan and apply retry-challenge as a user would: cert-manager keeps writing the
+    Challenge's status, so the delete's resourceVersion precondition can lose the race —
+    the fix then refuses (ConflictError, nothing overwritten) and the user plans again
+    (``r`` in the TUI). None when the Challenge is already gone."""
+    from kubectl_certdoctor.fixes.model import ConflictError
+
+    for _ in range(5):
+        now = ls.snapshot(env.api, ns)
+        if now.get("Challenge", ns, name) is None:
+            return None
+        plan = fixes.plan("retry-challenge", now, Ref("Challenge", ns, name))
+        try:
+            return fixes.apply(env.conn, plan, read_only=False)
+        except ConflictError:
+            time.sleep(0.5)
+    raise AssertionError(f"Challenge {name} kept changing under retry-challenge")
 
 
 def _next_challenge(env: LabEnv, ns: str, old: Obj, order: str) -> Obj:

@@ -111,11 +111,12 @@ async def test_slow_api_keeps_the_ui_responsive(admin_api: Any, namespace: str,
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline:
                 seen_syncing = seen_syncing or "syncing" in header(app)
-                # a key press is answered while the data is still on its way
-                t0 = time.perf_counter()
-                await pilot.press("question_mark")
-                await pilot.press("escape")
-                worst_key = max(worst_key, time.perf_counter() - t0)
+                # a key press is answered while the data is still on its way: each one here
+                # opens or closes a whole screen (help), the heaviest thing a key does
+                for key in ("question_mark", "escape"):
+                    t0 = time.perf_counter()
+                    await pilot.press(key)
+                    worst_key = max(worst_key, time.perf_counter() - t0)
                 if len([r for r in rows(app) if "cert-0" in r or "Certificate" in r]) and \
                         "live" in header(app) and "syncing" not in header(app):
                     break
