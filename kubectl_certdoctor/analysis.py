@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from kubectl_certdoctor.graph import CHAIN_KINDS, Graph, Node, build_graph
+from kubectl_certdoctor.graph import CHAIN_KINDS, Graph, Node, build_graph, subtree
 from kubectl_certdoctor.graph_patch import Patch, patch_graph
 from kubectl_certdoctor.objects import ObjectSet, Ref
 from kubectl_certdoctor.rules import CHAIN_RULES, findings_by_object, run_rules, sort_key
@@ -91,14 +91,9 @@ def _chain_failing(cert: Node, graph: Graph, by_object: dict[Ref, list[Finding]]
             issuer.status in PROBLEM or any(f.severity is Severity.ERROR
                                             for f in by_object.get(issuer.ref, ()))):
         return True  # stuck behind a broken or missing issuer
-    stack = [cert]
-    while stack:
-        n = stack.pop()
-        if n.status in PROBLEM or any(f.severity is Severity.ERROR
-                                      for f in by_object.get(n.ref, ())):
-            return True
-        stack.extend(n.children)
-    return False
+    return any(n.status in PROBLEM or any(f.severity is Severity.ERROR
+                                          for f in by_object.get(n.ref, ()))
+               for n in subtree(cert))
 
 
 class Analyser:
@@ -180,13 +175,14 @@ class Analyser:
         if fresh is None:
             return None
         chains = dict(self._chain_findings)
-        for c in p.chains | p.gone:
+        touched = p.chains | p.gone
+        for c in touched:
             chains.pop(c, None)
         chains.update(fresh)
         findings = sorted([*self._other, *(f for fs in chains.values() for f in fs)],
                           key=sort_key)
         by_object = dict(self.last.by_object)
-        for c in p.chains | p.gone:
+        for c in touched:
             for f in self._chain_findings.get(c, ()):
                 by_object.pop(f.object, None)
         by_object.update(findings_by_object(f for fs in fresh.values() for f in fs))
@@ -211,11 +207,8 @@ def _chain_findings(g: Graph, chains: set[str], now: datetime
     view = copy.copy(g)
     members: dict[str, list[Node]] = {k: [] for k in CHAIN_KINDS}
     for c in chains:
-        stack = [g.nodes[c]]
-        while stack:
-            n = stack.pop()
+        for n in subtree(g.nodes[c]):
             members[n.ref.kind].append(n)
-            stack.extend(n.children)
     view._by_kind = members
     out: dict[str, list[Finding]] = {c: [] for c in chains}
     for f in run_rules(view, now, CHAIN_RULES):

@@ -25,7 +25,7 @@ Building is linear in the number of objects (dict indexes by uid and by name).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -59,6 +59,7 @@ __all__ = [
     "Status",
     "build_graph",
     "issuer_ref_of",
+    "subtree",
 ]
 
 def _meta(obj: Obj) -> dict[str, Any]:
@@ -415,6 +416,15 @@ class Linker:
         self.by_name[kind][(n.ref.namespace, n.ref.name)] = n
 
 
+def subtree(node: Node) -> Iterator[Node]:
+    """``node`` and everything below it (depth first)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(n.children)
+
+
 def attach(parent: Node, child: Node) -> None:
     parent.children.append(child)
     child.parent_id = parent.id
@@ -434,7 +444,7 @@ def placeholder(ir: IssuerRef) -> Node:
     return Node(f"missing:{rid}", ir.ref, None, Status.MISSING, why, None)
 
 
-def root_id(ir: IssuerRef, issuer_ids: Iterable[str] | dict[str, Node]) -> str:
+def root_id(ir: IssuerRef, issuer_ids: Container[str]) -> str:
     """The id of the root a Certificate with this issuerRef hangs under."""
     rid = str(ir.ref)
     if ir.external:

@@ -44,6 +44,7 @@ from kubectl_certdoctor.graph import (
     namespace,
     root_id,
     sort_key,
+    subtree,
     uid,
 )
 from kubectl_certdoctor.objects import Obj, ObjectSet, Ref
@@ -262,7 +263,7 @@ class _Patcher:
             cert = old.nodes[chain]
             members: dict[str, list[Obj]] = {k: list(v) for k, v in
                                               self.joins.get(chain, {}).items()}
-            for n in _subtree(cert):
+            for n in subtree(cert):
                 before.add(n.id)
                 if n is cert or n.id in self.removed:
                     continue
@@ -395,14 +396,6 @@ def _positions(g: Graph, kind: str) -> dict[str, int]:
 
 def _key(o: Obj) -> Key:
     return namespace(o), name(o)
-
-
-def _subtree(node: Node) -> Iterable[Node]:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(n.children)
 
 
 def _cert_key(n: Node) -> tuple[Any, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kubectl_certdoctor.analysis import Analysis
-from kubectl_certdoctor.graph import Node
+from kubectl_certdoctor.graph import Node, subtree
 
 #: expand every match's ancestors only when a filter leaves fewer matches than this
 AUTO_EXPAND_LIMIT = 500
@@ -53,11 +53,7 @@ def _close_up(a: Analysis, ids: set[str]) -> set[str]:
 
 
 def _subtree(node: Node, into: set[str]) -> None:
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        into.add(n.id)
-        stack.extend(n.children)
+    into.update(n.id for n in subtree(node))
 
 
 def visible_ids(a: Analysis, f: ViewFilter) -> tuple[set[str] | None, set[str]]:
