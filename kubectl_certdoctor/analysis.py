@@ -20,7 +20,13 @@ from datetime import datetime
 from kubectl_certdoctor.graph import CHAIN_KINDS, Graph, Node, build_graph, subtree
 from kubectl_certdoctor.graph_patch import Patch, patch_graph
 from kubectl_certdoctor.objects import ObjectSet, Ref
-from kubectl_certdoctor.rules import CHAIN_RULES, findings_by_object, run_rules, sort_key
+from kubectl_certdoctor.rules import (
+    CHAIN_RULES,
+    findings_by_object,
+    run_rules,
+    sort_key,
+    wide_and_fallback,
+)
 from kubectl_certdoctor.rules.finding import Finding, Severity
 from kubectl_certdoctor.source import SourceState
 from kubectl_certdoctor.status import PROBLEM, Status
@@ -41,6 +47,8 @@ class Analysis:
     counts: Counter[str] = field(default_factory=Counter)
     #: node ids that may differ from the previous analysis (None: any of them)
     changed: frozenset[str] | None = None
+    #: the chain rules' findings alone (``Analyser`` keeps them per chain)
+    chain_findings: list[Finding] = field(default_factory=list)
 
     def worst(self, node: Node) -> Finding | None:
         fs = self.by_object.get(node.ref)
@@ -63,11 +71,13 @@ class Analysis:
 def analyse(objs: ObjectSet, states: dict[str, SourceState], now: datetime) -> Analysis:
     """Graph + findings + counts (pure; run off the UI thread)."""
     graph = build_graph(objs, now)
-    findings = run_rules(graph, now)
+    chain = run_rules(graph, now, CHAIN_RULES)
+    findings = sorted([*chain, *wide_and_fallback(graph, now, chain)], key=sort_key)
     by_object = findings_by_object(findings)
     counts: Counter[str] = Counter(bucket(n, graph, by_object)
                                    for n in graph.of_kind("Certificate"))
-    return Analysis(graph, findings, by_object, states, now, _version(objs), counts)
+    return Analysis(graph, findings, by_object, states, now, _version(objs), counts,
+                    chain_findings=chain)
 
 
 def bucket(cert: Node, graph: Graph, by_object: dict[Ref, list[Finding]]) -> str:
@@ -157,7 +167,7 @@ class Analyser:
         chain_of = a.graph.chain_of
         self._chain_findings = {}
         self._other = []
-        for f in a.findings:
+        for f in a.chain_findings:
             chain = chain_of.get(str(f.object))
             if chain is None:
                 self._other.append(f)
@@ -179,23 +189,42 @@ class Analyser:
         for c in touched:
             chains.pop(c, None)
         chains.update(fresh)
-        findings = sorted([*self._other, *(f for fs in chains.values() for f in fs)],
-                          key=sort_key)
-        by_object = dict(self.last.by_object)
-        for c in touched:
-            for f in self._chain_findings.get(c, ()):
-                by_object.pop(f.object, None)
-        by_object.update(findings_by_object(f for fs in fresh.values() for f in fs))
-        buckets = dict(self._buckets)
+        chain = [*self._other, *(f for fs in chains.values() for f in fs)]
+        # wide rules and the fallback read across chains: they run over the whole graph
+        # every time (cheap), so a finding they drop or add anywhere is never stale
+        findings = sorted([*chain, *wide_and_fallback(g, now, chain)], key=sort_key)
+        by_object = findings_by_object(findings)
+        old_by_object = self.last.by_object
+        changed_ids = {str(r) for r in by_object.keys() ^ old_by_object.keys()}
+        changed_ids |= {str(r) for r, fs in by_object.items()
+                        if r in old_by_object and old_by_object[r] != fs}
+        self.patched += 1
+        self._chain_findings = chains
+        changed = frozenset(p.remade | p.removed | (changed_ids & g.nodes.keys()))
+        a = Analysis(g, findings, by_object, states, now, self.last.version,
+                     changed=changed, chain_findings=chain)
+        a.counts = self._counts(a, changed_ids, p)
+        return a
+
+    def _counts(self, a: Analysis, changed_ids: set[str], p: Patch) -> Counter[str]:
+        """Header counts: the buckets of re-linked chains and of chains whose findings
+        changed are judged again (all of them when an issuer's findings changed)."""
+        g = a.graph
+        redo = set(p.chains)
+        for nid in changed_ids:
+            chain = g.chain_of.get(nid)
+            if chain is not None:
+                redo.add(chain)
+            elif nid in g.nodes:
+                redo = {n.id for n in g.of_kind("Certificate")}
+                break
+        buckets = self._buckets
         for c in p.gone:
             buckets.pop(c, None)
-        for c in p.chains:
-            buckets[c] = bucket(g.nodes[c], g, by_object)
-        self.patched += 1
-        self._chain_findings, self._buckets = chains, buckets
-        changed = frozenset(p.remade | p.removed)
-        return Analysis(g, findings, by_object, states, now, self.last.version,
-                        Counter(buckets.values()), changed)
+        for c in redo:
+            if c in g.nodes:
+                buckets[c] = bucket(g.nodes[c], g, a.by_object)
+        return Counter(buckets.values())
 
 
 def _chain_findings(g: Graph, chains: set[str], now: datetime

@@ -104,6 +104,8 @@ def render_text(findings: Sequence[Finding], summary: Summary, colour: bool = Fa
 
     lines: list[str] = []
     wrap = textwrap.TextWrapper(width=100, initial_indent="    ", subsequent_indent="    ")
+    remedy_wrap = textwrap.TextWrapper(width=100, initial_indent="    ",
+                                       subsequent_indent="                ")
     for f in findings:
         sev = paint(f"{f.severity.value.upper():<7}", "1;" + _COLOURS[f.severity])
         lines.append(f"{sev} {paint(f.code, '1')}  {object_label(f.object)}")
@@ -111,6 +113,8 @@ def render_text(findings: Sequence[Finding], summary: Summary, colour: bool = Fa
         lines.extend(wrap.wrap(f.explanation))
         for e in f.evidence:
             lines.append(f"    evidence: {e}")
+        if f.remedy:
+            lines.extend(remedy_wrap.wrap(f"what to do: {f.remedy}"))
         for cmd in probe_commands(f):
             lines.append(f"    confirm:  {cmd}")
         for cmd in fix_commands(f):
@@ -160,6 +164,8 @@ def render_markdown(findings: Sequence[Finding], summary: Summary) -> str:
             out.append("Evidence:")
             out += [f"- {_code(e)}" for e in f.evidence]
             out.append("")
+        if f.remedy:
+            out += [f"**What to do:** {f.remedy}", ""]
         if f.probes:
             out.append("Confirm: " + ", ".join(_code(c) for c in probe_commands(f)))
             out.append("")

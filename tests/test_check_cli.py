@@ -50,7 +50,8 @@ def test_json_shape() -> None:
         "CERTIFICATE_REQUEST_FAILED", "ISSUANCE_BACKOFF", "CERT_MANAGER_OUTDATED"]
     f0 = doc["findings"][0]
     assert set(f0) == {"code", "severity", "object", "title", "explanation", "evidence",
-                       "probes", "fixes"}
+                       "probes", "fixes", "remedy"}
+    assert all(f["remedy"] for f in doc["findings"])
     assert f0["object"] == {"kind": "CertificateRequest", "namespace": "default", "name": "c-2"}
     assert f0["fixes"] == ["clear-failed-requests", "renew"]
     s = doc["summary"]

@@ -374,8 +374,13 @@ def test_expired_and_expiring() -> None:
         "notAfter": ts(timedelta(days=5)), "renewalTime": ts(-timedelta(days=25)),
         "failedIssuanceAttempts": 9, "lastFailureTime": ts(-timedelta(days=3))})
     assert codes(issuer("iss"), expiring) == {"CERTIFICATE_EXPIRING"}
-    healthy = certificate("c", status={"notAfter": ts(timedelta(days=5)),
+    # renewal 25 days overdue with no failure recorded: no rule knows why, but a stuck
+    # renewal is never silent (issue 12: the fallback quotes what cert-manager wrote)
+    overdue = certificate("c", status={"notAfter": ts(timedelta(days=5)),
                                        "renewalTime": ts(-timedelta(days=25))})
+    assert codes(issuer("iss"), overdue) == {"ISSUANCE_STUCK_UNRECOGNISED"}
+    healthy = certificate("c", status={"notAfter": ts(timedelta(days=50)),
+                                       "renewalTime": ts(timedelta(days=20))})
     assert codes(issuer("iss"), healthy) == set()
 
 

@@ -20,6 +20,7 @@ from kubectl_certdoctor.rules import (
     issuers,
     proxy,
     requests,
+    stuck,
     versions,
 )
 from kubectl_certdoctor.rules.finding import Finding, Severity
@@ -51,14 +52,24 @@ CHAIN_RULES: tuple[Rule, ...] = (
     certificates.certificate_expired,
     certificates.renew_before_too_short,
     certificates.secret_mismatch,
+    # -- DNS-01 chain rules --
+    # -- ACME chain rules --
+    # -- Secret/key/renewal/Vault chain rules --
 )
-#: rules about issuers and the controller: run on every full analysis
+#: rules about issuers, the controller and anything that reads across chains (two
+#: Certificates sharing a Secret): cheap, so they run on every analysis, incremental or
+#: full, over the whole graph. A rule whose finding may land on a chain object but that
+#: reads another chain belongs here, not in CHAIN_RULES.
 WIDE_RULES: tuple[Rule, ...] = (
     issuers.issuer_not_ready,
     acme.acme_server_unreachable,
     acme.acme_account_server_mismatch,
     proxy.no_proxy_gap,
     versions.cert_manager_outdated,
+    # -- DNS-01 wide rules --
+    # -- ACME wide rules --
+    # -- Secret/key/renewal/Vault wide rules --
+    # -- controller/webhook wide rules --
 )
 RULES: tuple[Rule, ...] = CHAIN_RULES + WIDE_RULES
 
@@ -68,12 +79,26 @@ def sort_key(f: Finding) -> tuple[int, str, Ref]:
 
 
 def run_rules(graph: Graph, now: datetime, rules: Iterable[Rule] = RULES) -> list[Finding]:
-    """Every rule's findings, worst first (then by code and object)."""
+    """Every rule's findings, worst first (then by code and object). With the full rule set
+    the fallback runs last: a stuck Certificate no rule explained still gets a finding."""
     out: list[Finding] = []
     for rule in rules:
         out.extend(rule(graph, now))
+    if rules is RULES:
+        out.extend(stuck.unexplained(graph, now, out))
     attach_targets(graph, out)
     return sorted(out, key=sort_key)
+
+
+def wide_and_fallback(graph: Graph, now: datetime, chain: Iterable[Finding]) -> list[Finding]:
+    """The wide rules and the fallback over the whole graph, given every chain finding:
+    what an incremental analysis adds to the chain findings it kept and re-made."""
+    out: list[Finding] = []
+    for rule in WIDE_RULES:
+        out.extend(rule(graph, now))
+    out.extend(stuck.unexplained(graph, now, [*chain, *out]))
+    attach_targets(graph, out)
+    return out
 
 
 def findings_by_object(findings: Iterable[Finding]) -> dict[Ref, list[Finding]]:
@@ -93,4 +118,4 @@ def worst(findings: Iterable[Finding]) -> Severity | None:
 
 
 __all__ = ["CHAIN_RULES", "RULES", "WIDE_RULES", "Finding", "Severity", "findings_by_object",
-           "run_rules", "worst"]
+           "run_rules", "wide_and_fallback", "worst"]

@@ -27,6 +27,8 @@ class CatalogEntry:
     fix: str
     probes: tuple[str, ...] = ()
     fixes: tuple[str, ...] = ()
+    #: the cert-manager versions and source files (path@tag) this entry was checked against
+    checked: str = ""
 
     @property
     def doc(self) -> str:
@@ -314,6 +316,27 @@ _ENTRIES = [
         "Upgrade one minor version at a time following the upgrade notes.",
         fixes=("upgrade-guidance",),
     ),
+    # -- DNS-01 provider and solver codes (rules/dns01.py) --
+    # -- ACME account, order, authorization and solver-selection codes (rules/acme*.py) --
+    # -- Secret, key, renewal and Vault codes (rules/secrets.py, rules/certificates.py) --
+    # -- controller, webhook and fallback codes (rules/components.py, rules/stuck.py) --
+    CatalogEntry(
+        "ISSUANCE_STUCK_UNRECOGNISED", W, "Certificate {name} is stuck ({why}); cause not "
+        "recognised",
+        "The Certificate is {why}, and no specific rule explains it. The deepest message "
+        "cert-manager wrote in its chain is on {where}: {message}",
+        "Certificate status.conditions[Ready]/[Issuing] (lastTransitionTime) and "
+        "status.renewalTime, past a 10-minute grace; then the deepest message in the current "
+        "chain: Challenge.status.reason, Order.status.reason, the CertificateRequest's Ready "
+        "message, the Certificate's Issuing/Ready message, or a Warning Event on them.",
+        "Read the message on {where} (press enter on it in the tree, or `kubectl describe`) "
+        "and fix what it names; if it is an issuer or provider error, check the issuer's "
+        "credentials and reachability.",
+        checked="pkg/controller/certificates/readiness/readiness_controller.go, "
+        "pkg/controller/certificates/trigger/trigger_controller.go, "
+        "pkg/controller/certificates/issuing/issuing_controller.go at v1.0.4 … v1.21.1 "
+        "(Ready/Issuing conditions, status.renewalTime)",
+    ),
 ]
 
 CATALOG: dict[str, CatalogEntry] = {e.code: e for e in _ENTRIES}
@@ -337,5 +360,6 @@ def make(
         evidence=tuple(evidence),
         probes=e.probes,
         fixes=e.fixes,
+        remedy=_fill(e.fix, values),
         data=dict(data or {}),
     )

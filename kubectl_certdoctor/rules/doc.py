@@ -84,6 +84,12 @@ EXAMPLES: dict[str, str] = {
                        "['a.example']",
     "CERT_MANAGER_OUTDATED": "Deployment cert-manager image "
                              "quay.io/jetstack/cert-manager-controller:v1.9.1",
+    "ISSUANCE_STUCK_UNRECOGNISED": "Certificate web: not Ready for 2d; Challenge.status.reason: "
+                                   "\"Error presenting challenge: …\"",
+    # -- DNS-01 examples --
+    # -- ACME examples --
+    # -- Secret/key/renewal/Vault examples --
+    # -- controller/webhook examples --
 }
 
 
@@ -111,6 +117,8 @@ def entry_markdown(e: CatalogEntry) -> str:
         f"**Confirm with probe:** {probes}",
         "",
         f"**Fix:** {e.fix} Automated fixes: {fixes}",
+        "",
+        f"**Checked against cert-manager:** {e.checked or 'not yet checked against the source'}",
         "",
     ])
 

@@ -32,6 +32,8 @@ class Finding:
     evidence: tuple[str, ...] = ()
     probes: tuple[str, ...] = ()
     fixes: tuple[str, ...] = ()
+    #: what to do, in plain words (the catalog's ``fix`` text, filled in for this object)
+    remedy: str = ""
     #: machine-readable extras for probes/fixes (e.g. next retry time, hosts)
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
@@ -49,4 +51,5 @@ class Finding:
             "evidence": list(self.evidence),
             "probes": list(self.probes),
             "fixes": list(self.fixes),
+            "remedy": self.remedy,
         }

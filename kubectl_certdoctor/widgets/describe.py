@@ -129,6 +129,8 @@ def findings_block(findings: list[Finding], actions: list[Action]) -> Renderable
             parts.append(Text("Evidence:", style="dim"))
             for e in f.evidence:
                 parts.append(Text.assemble(("  • ", "dim"), e))
+        if f.remedy:
+            parts.append(Text.assemble(("What to do: ", "bold"), f.remedy))
         for word, kind, ids in (("Confirm with", "probe", f.probes), ("Fix with", "fix", f.fixes)):
             if not ids:
                 continue

@@ -1,0 +1,144 @@
+"""The fallback: no stuck Certificate goes without a finding.
+
+Specific rules name causes they recognise; a Certificate can be stuck for a reason none of
+them knows (a new provider error, an external issuer's message). Silence would read as
+"healthy", so after every other rule this one looks at each Certificate that is stuck —
+not Ready for longer than ``GRACE``, Issuing for longer than ``GRACE``, or past its
+``status.renewalTime`` by more than ``GRACE`` — and, when no warning or error explains it
+(on the Certificate, anything below it, its issuer, or a controller-wide cause such as
+``CONTROLLER_NOT_RUNNING``), reports ``ISSUANCE_STUCK_UNRECOGNISED`` quoting the deepest
+message cert-manager wrote in its chain, with the object that carries it.
+
+The conditions read are the ones cert-manager's certificates controllers write
+(``Ready``, ``Issuing``; ``status.renewalTime``): pkg/apis/certmanager/v1/types_certificate.go
+and pkg/controller/certificates/{readiness,trigger,issuing} at v1.0.0 … v1.21.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from kubectl_certdoctor.graph import Graph, Node, subtree
+from kubectl_certdoctor.objects import Ref, condition, dig, parse_time, text
+from kubectl_certdoctor.rules.catalog import make
+from kubectl_certdoctor.rules.finding import Finding, Severity
+from kubectl_certdoctor.rules.util import age, cond_text, field_ev, latest_request
+
+#: issuance normally completes in a minute or two (HTTP-01/DNS-01 included)
+GRACE = timedelta(minutes=10)
+#: controller-wide causes that explain every stuck Certificate at once
+GLOBAL_CODES = frozenset({"CONTROLLER_NOT_RUNNING", "WEBHOOK_CA_NOT_INJECTED"})
+CODE = "ISSUANCE_STUCK_UNRECOGNISED"
+
+
+def _since(obj: dict[str, object], ctype: str, now: datetime) -> timedelta | None:
+    """How long the condition has had its status (None when unknown)."""
+    c = condition(obj, ctype) or {}
+    t = parse_time(c.get("lastTransitionTime"))
+    if t is None:
+        return age(obj, now)
+    return max(now - t, timedelta(0))
+
+
+def stuck_reason(node: Node, now: datetime) -> str:
+    """Why this Certificate counts as stuck ('' when it does not)."""
+    obj = node.obj or {}
+    ready = cond_text(obj, "Ready")[0]
+    issuing = cond_text(obj, "Issuing")[0]
+    if ready != "True":
+        held = _since(obj, "Ready", now)
+        if held is None or held > GRACE:
+            return "not Ready" + (f" for {_human(held)}" if held is not None else "")
+        return ""
+    if issuing == "True":
+        held = _since(obj, "Issuing", now)
+        if held is not None and held > GRACE:
+            return f"Issuing for {_human(held)} without completing"
+    renewal = parse_time(dig(obj, "status", "renewalTime"))
+    if renewal is not None and now - renewal > GRACE:
+        return f"renewal overdue since {renewal:%Y-%m-%d %H:%M} UTC"
+    return ""
+
+
+def _human(d: timedelta) -> str:
+    from kubectl_certdoctor.backoff import human
+
+    return human(d)
+
+
+def deepest_message(graph: Graph, cert: Node) -> tuple[Ref, str, str] | None:
+    """(object, field, message): the deepest cert-manager message in the Certificate's
+    current chain — a Challenge's reason before its Order's, before the request's Ready
+    message, before the Certificate's own conditions; a Warning Event when the object has
+    no message of its own."""
+    levels: list[list[Node]] = []
+    cr = latest_request(graph, cert)
+    if cr is not None:
+        orders = [o for o in cr.children if o.ref.kind == "Order"]
+        chs = [c for o in orders for c in o.children if c.ref.kind == "Challenge"]
+        levels += [[c for c in chs if text(dig(c.obj, "status", "state")) != "valid"],
+                   orders, [cr]]
+    levels.append([cert])
+    for level in levels:
+        for n in level:
+            hit = _message_of(graph, n)
+            if hit is not None:
+                return (n.ref, *hit)
+    return None
+
+
+def _message_of(graph: Graph, n: Node) -> tuple[str, str] | None:
+    obj = n.obj or {}
+    if n.ref.kind in ("Challenge", "Order"):
+        r = text(dig(obj, "status", "reason"))
+        if r:
+            return "status.reason", r
+    else:
+        for ctype in ("Issuing", "Ready"):
+            st, _, msg = cond_text(obj, ctype)
+            if msg and st != "True" and not (ctype == "Issuing" and st == ""):
+                return f"status.conditions[{ctype}].message", msg
+    for ev in graph.events_for(n.ref):
+        if text(ev.get("type")) == "Warning" and text(ev.get("message")):
+            return f"Event {text(ev.get('reason'))}", text(ev.get("message"))
+    return None
+
+
+def _explained(graph: Graph, cert: Node, bad: set[Ref], global_cause: bool) -> bool:
+    if global_cause:
+        return True
+    if any(n.ref in bad for n in subtree(cert)):
+        return True
+    root = graph.parent(cert)
+    return root is not None and root.ref in bad
+
+
+def unexplained(graph: Graph, now: datetime, findings: Iterable[Finding]) -> list[Finding]:
+    """ISSUANCE_STUCK_UNRECOGNISED for each stuck Certificate no other finding explains."""
+    bad: set[Ref] = set()
+    global_cause = False
+    for f in findings:
+        if f.severity in (Severity.ERROR, Severity.WARNING):
+            bad.add(f.object)
+            global_cause = global_cause or f.code in GLOBAL_CODES
+    out: list[Finding] = []
+    for cert in graph.of_kind("Certificate"):
+        why = stuck_reason(cert, now)
+        if not why or _explained(graph, cert, bad, global_cause):
+            continue
+        ev = [f"Certificate {cert.ref.name}: {why}"]
+        deepest = deepest_message(graph, cert)
+        if deepest is not None:
+            ref, path, msg = deepest
+            ev.append(field_ev(ref.kind, path, msg) if not path.startswith("Event")
+                      else f"{ref.kind} {ref.name} {path}: {msg}")
+            where, message = f"{ref.kind} {ref.name}", msg
+            data = {"blocked_by": {"kind": ref.kind, "namespace": ref.namespace,
+                                   "name": ref.name}, "message": msg}
+        else:
+            where, message = f"Certificate {cert.ref.name}", "(no message recorded)"
+            data = {"blocked_by": None, "message": ""}
+        out.append(make(CODE, cert.ref, ev, data=data, name=cert.ref.name, why=why,
+                        where=where, message=message))
+    return out
