@@ -54,6 +54,28 @@ class Analysis:
         fs = self.by_object.get(node.ref)
         return fs[0] if fs else None
 
+    def blocker(self, node: Node) -> tuple[Node, Finding] | None:
+        """What blocks a node, when the cause sits below it (or, for a Certificate that is
+        not Ready, on its issuer): the worst error/warning on its descendants, the deepest
+        one on a tie — "blocked by Challenge x: DNS01_PROVIDER_PERMISSION_DENIED"."""
+        best: tuple[int, int, Node, Finding] | None = None
+        stack = [(c, 1) for c in node.children]
+        while stack:
+            n, depth = stack.pop()
+            stack.extend((c, depth + 1) for c in n.children)
+            f = self.worst(n)
+            if f is None or f.severity is Severity.INFO:
+                continue
+            key = (f.severity.rank, depth)
+            if best is None or key > best[:2]:
+                best = (*key, n, f)
+        if best is None and node.ref.kind == "Certificate" and node.status is not Status.READY:
+            root = self.graph.parent(node)
+            f = self.worst(root) if root is not None else None
+            if root is not None and f is not None and f.severity is not Severity.INFO:
+                return root, f
+        return (best[2], best[3]) if best is not None else None
+
     def namespaces(self) -> list[str]:
         seen = {n.ref.namespace for n in self.graph.nodes.values() if n.ref.namespace}
         return sorted(seen)

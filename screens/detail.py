@@ -69,6 +69,7 @@ class DetailScreen(DoctorScreen[None]):
         Binding("d", "tab('describe')", "Describe"),
         Binding("e", "tab('events')", "Events"),
         Binding("y", "tab('yaml')", "YAML"),
+        Binding("b", "blocker", "Blocked by", id="detail.blocker"),
         Binding("j", "scroll(1)", "Down", show=False),
         Binding("k", "scroll(-1)", "Up", show=False),
         Binding("question_mark", "app.help", "Help"),
@@ -134,6 +135,16 @@ class DetailScreen(DoctorScreen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_blocker(self) -> None:
+        """Open what blocks this node (the cause the "Blocked by" line names)."""
+        a = self.cd_app.analysis
+        node = a.graph.nodes.get(self.node_id) if a is not None else None
+        blocked = a.blocker(node) if a is not None and node is not None else None
+        if blocked is None:
+            self.notify("Nothing below this object is failing.")
+            return
+        self.app.push_screen(DetailScreen(blocked[0].id))
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = TABS[tab]

@@ -39,6 +39,7 @@ class FindingsScreen(Screen[str | None]):
         table: DataTable[Text | str] = DataTable(id="findings", cursor_type="row",
                                                  zebra_stripes=True)
         yield table
+        yield Static(id="finding-remedy")
         if not self.findings:
             yield Static(Text("No findings: cert-manager looks healthy here.", style="green"),
                          id="findings-empty")
@@ -57,6 +58,17 @@ class FindingsScreen(Screen[str | None]):
         table.focus()
         if isinstance(self.app, CertDoctorApp):
             self.app.refresh_header()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Under the table: the highlighted finding's explanation and what to do."""
+        if not self.findings or event.cursor_row < 0:
+            return
+        f = self.findings[min(event.cursor_row, len(self.findings) - 1)]
+        body = Text(f.explanation)
+        if f.remedy:
+            body.append("\nWhat to do: ", style="bold")
+            body.append(f.remedy)
+        self.query_one("#finding-remedy", Static).update(body)
 
     def action_back(self) -> None:
         self.dismiss(None)

@@ -59,3 +59,14 @@ def test_doc_has_a_section_per_code() -> None:
         for part in ("**Meaning.**", "**Signals and evidence.**", "**Confirm with probe:**",
                      "**Fix:**"):
             assert part in body, (code, part)
+
+
+def test_every_code_cites_the_cert_manager_source_and_says_what_to_do() -> None:
+    """Issue 12: each code lists the versions and files it was checked against, and every
+    finding carries a remedy (the catalog's ``fix`` text)."""
+    from kubectl_certdoctor.rules.catalog import CATALOG
+
+    for code, e in CATALOG.items():
+        assert e.fix.strip(), code
+        assert e.checked.strip(), code
+        assert ("v1." in e.checked or "Kubernetes" in e.checked), code

@@ -128,9 +128,16 @@ def seed_003() -> list[Obj]:
             t.deployment("quay.io/jetstack/cert-manager-controller:v1.15.0")]
 
 
-def seed_004(mismatch: bool = False) -> list[Obj]:
-    """Cluster-wide proxy, blocked egress: the ACME account cannot be verified."""
-    iss = t.acme_issuer("letsencrypt-staging", ready="False", reason="ErrRegisterACMEAccount",
+def seed_004(mismatch: bool = False, current: bool = False) -> list[Obj]:
+    """Cluster-wide proxy, blocked egress: the ACME account cannot be verified.
+
+    The report ran cert-manager v1.1.0 (acme-v1.1.0.yaml), which wrote a failed ACME-server
+    call as "Failed to verify ACME account" with reason ErrRegisterACMEAccount
+    (pkg/issuer/acme/setup.go@v1.3.3). ``current``: the same proxy on v1.21.1, where that
+    prefix (reason ErrVerifyACMEAccount) means the account key Secret could not be read from
+    the API server (setup.go@v1.4.0+)."""
+    iss = t.acme_issuer("letsencrypt-staging", ready="False",
+                        reason="ErrVerifyACMEAccount" if current else "ErrRegisterACMEAccount",
                         message="Failed to verify ACME account: context deadline exceeded",
                         server=LE_STAGING,
                         uri="https://acme-v02.api.letsencrypt.test/acme/acct/42" if mismatch
@@ -140,7 +147,8 @@ def seed_004(mismatch: bool = False) -> list[Obj]:
                -timedelta(minutes=1), reason="ErrVerifyACMEAccount")
     proxy = "http://proxy.corp.test:3128"
     env = {"HTTP_PROXY": proxy, "HTTPS_PROXY": proxy, "NO_PROXY": "localhost,127.0.0.1"}
-    return [iss, ev, t.deployment(env=env)]
+    image = "quay.io/jetstack/cert-manager-controller:" + ("v1.21.1" if current else "v1.1.0")
+    return [iss, ev, t.deployment(image, env=env)]
 
 
 SEEDS: dict[str, tuple[Any, set[str]]] = {
@@ -153,9 +161,13 @@ SEEDS: dict[str, tuple[Any, set[str]]] = {
                                              "CERTIFICATE_EXPIRING", "CERT_MANAGER_OUTDATED"}),
     "003-vault-not-retried": (seed_003, {"VAULT_PERMISSION_DENIED_NOT_RETRIED",
                                          "CERTIFICATE_EXPIRED", "CERT_MANAGER_OUTDATED"}),
-    "004-proxy-egress": (seed_004, {"ACME_SERVER_UNREACHABLE", "PROXY_NO_PROXY_GAP"}),
+    "004-proxy-egress": (seed_004, {"ACME_SERVER_UNREACHABLE", "PROXY_NO_PROXY_GAP",
+                                    "CERT_MANAGER_OUTDATED"}),
     "004-account-mismatch": (lambda: seed_004(True), {
-        "ACME_SERVER_UNREACHABLE", "PROXY_NO_PROXY_GAP", "ACME_ACCOUNT_SERVER_MISMATCH"}),
+        "ACME_SERVER_UNREACHABLE", "PROXY_NO_PROXY_GAP", "ACME_ACCOUNT_SERVER_MISMATCH",
+        "CERT_MANAGER_OUTDATED"}),
+    "004-current-controller": (lambda: seed_004(current=True), {
+        "ACME_ACCOUNT_KEY_SECRET_UNREADABLE", "PROXY_NO_PROXY_GAP"}),
 }
 
 

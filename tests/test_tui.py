@@ -46,11 +46,13 @@ def labels(app: CertDoctorApp) -> list[str]:
 
 
 async def cursor_to(pilot, app: CertDoctorApp, needle: str) -> None:  # type: ignore[no-untyped-def]
-    """Press j until the cursor row contains ``needle`` (like a person would)."""
+    """Press j until the cursor row is ``needle`` (its kind and name after the glyph) or
+    says it, outside the "⇣ blocked by" part (like a person would)."""
     tree = app.tree_screen.cert_tree
     for _ in range(tree.last_line + 2):
         n = tree.cursor_node
-        if n is not None and needle in n.label.plain:
+        own = n.label.plain.split("  ⇣ ")[0] if n is not None else ""
+        if n is not None and (own[2:].startswith(needle) or needle in own):
             return
         await pilot.press("j")
     raise AssertionError(f"{needle!r} not reachable: {labels(app)}")
@@ -65,7 +67,7 @@ async def test_tree_shows_chain_per_issuer() -> None:
         i = kinds.index((0, "ClusterIssuer"))
         assert kinds[i:i + 5] == [(0, "ClusterIssuer"), (1, "Certificate"),
                                   (2, "CertificateRequest"), (3, "Order"), (4, "Challenge")]
-        ch = next(t for _, t in rows if "Challenge" in t)
+        ch = next(t for _, t in rows if t.split()[1] == "Challenge")
         assert ch.startswith("▲") and "HTTP01_SELF_CHECK_404" in ch and "'404'" in ch
         missing = next(t for d, t in rows if d == 0 and "missing" in t)
         assert missing.startswith("✖ missing Issuer apps/gone")
@@ -163,6 +165,11 @@ async def test_findings_screen_sorted_and_jumps_to_node() -> None:
         assert table.row_count == len(the(app).findings) >= 2
         ranks = [f.severity.rank for f in the(app).findings]
         assert ranks == sorted(ranks, reverse=True)
+        # the highlighted finding says what to do, under the table
+        await pilot.pause()
+        first = the(app).findings[0]
+        assert first.remedy and "What to do: " + first.remedy[:30] in shown(
+            app.screen, "#finding-remedy").replace("\n", " ")
         target = str(the(app).findings[0].object)
         await pilot.press("enter")
         assert is_screen(app, "TreeScreen")
@@ -420,3 +427,24 @@ async def test_numbered_action_keys_on_a_live_read_only_source() -> None:
         assert acts and all(a.kind == "probe" and a.available for a in acts.values())
         text = shown(screen, "#describe")
         assert "probe http01" in text and "Fix with" not in text
+
+
+async def test_certificate_says_what_blocks_it_and_b_goes_there() -> None:
+    """Issue 12: a stuck Certificate's row and detail name the failing object below it."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        rows = [t for _, t in tree_depths(app) if t.split()[1] == "Certificate"]
+        assert any("⇣ Challenge" in t and "HTTP01_SELF_CHECK_404" in t for t in rows), rows
+        await cursor_to(pilot, app, "Certificate web/shop")
+        await pilot.press("enter")
+        await pilot.press("enter")
+        assert is_screen(app, "DetailScreen")
+        text = shown(app.screen, "#describe")
+        assert "Blocked by: Challenge web/shop-1-1234-99 — HTTP01_SELF_CHECK_404" in text
+        await pilot.press("b")
+        await pilot.pause()
+        assert is_screen(app, "DetailScreen")
+        assert app.screen.node_id == "Challenge/web/shop-1-1234-99"  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        assert app.screen.node_id == "Certificate/web/shop"  # type: ignore[attr-defined]

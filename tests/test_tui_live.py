@@ -69,7 +69,7 @@ async def test_applied_chain_shows_in_tree(admin_api: Any, admin_conn: Connectio
 
         await wait_until(pilot, linked, 15, "the Issuer → … → Challenge chain")
         depths = tree_depths(app)
-        ch = next(t for _, t in depths if "Challenge" in t)
+        ch = next(t for _, t in depths if t.split()[1] == "Challenge")
         assert "wrong status code '404'" in ch and "HTTP01_SELF_CHECK_404" in ch
         await wait_until(pilot, lambda: "● live" in header(app), 10, "header live")
         assert f"ns {namespace}" in header(app)

@@ -14,13 +14,21 @@ from kubectl_certdoctor.graph import Graph
 from kubectl_certdoctor.objects import Ref
 from kubectl_certdoctor.rules import (
     acme,
+    acme_account,
+    acme_orders,
+    acme_solvers,
     certificates,
+    components,
     dns01,
+    dns01_provider,
     http01,
     issuers,
     proxy,
+    renewal,
     requests,
+    secrets,
     stuck,
+    vault,
     versions,
 )
 from kubectl_certdoctor.rules.finding import Finding, Severity
@@ -54,7 +62,20 @@ CHAIN_RULES: tuple[Rule, ...] = (
     certificates.secret_mismatch,
     # -- DNS-01 chain rules --
     # -- ACME chain rules --
+    acme_solvers.acme_no_matching_solver,
+    acme_solvers.acme_wildcard_needs_dns01,
+    acme_solvers.http01_solver_ingress_rejected,
+    acme_solvers.http01_gateway_route_not_accepted,
+    acme_orders.acme_authorization_invalid,
+    acme_orders.acme_caa_forbids,
+    acme_orders.acme_dns_lookup_failed,
+    acme_orders.acme_unsupported_identifier,
+    acme_orders.common_name_too_long,
+    http01.self_check_wrong_status,
     # -- Secret/key/renewal/Vault chain rules --
+    renewal.certificate_renewal_loop,
+    secrets.private_key_cannot_regenerate,
+    secrets.secret_written_by_other_controller,
 )
 #: rules about issuers, the controller and anything that reads across chains (two
 #: Certificates sharing a Secret): cheap, so they run on every analysis, incremental or
@@ -67,9 +88,24 @@ WIDE_RULES: tuple[Rule, ...] = (
     proxy.no_proxy_gap,
     versions.cert_manager_outdated,
     # -- DNS-01 wide rules --
+    dns01_provider.dns01_provider_permission_denied,
+    dns01_provider.dns01_provider_credentials_invalid,
+    dns01_provider.dns01_zone_not_found,
+    dns01_provider.dns01_credentials_secret_not_found,
+    dns01_provider.dns01_webhook_solver_unavailable,
+    dns01_provider.dns01_ambient_credentials_disabled,
     # -- ACME wide rules --
+    acme_account.acme_account_key_secret_unreadable,
+    acme_account.acme_account_registration_rejected,
     # -- Secret/key/renewal/Vault wide rules --
+    secrets.secret_shared_by_certificates,
+    secrets.secret_is_acme_account_key,
+    secrets.secret_is_ca_issuer_keypair,
+    vault.vault_auth_failed,
+    vault.vault_path_issue_not_sign,
     # -- controller/webhook wide rules --
+    components.controller_not_running,
+    components.webhook_ca_not_injected,
 )
 RULES: tuple[Rule, ...] = CHAIN_RULES + WIDE_RULES
 
@@ -85,9 +121,24 @@ def run_rules(graph: Graph, now: datetime, rules: Iterable[Rule] = RULES) -> lis
     for rule in rules:
         out.extend(rule(graph, now))
     if rules is RULES:
+        out = step_back(out)
         out.extend(stuck.unexplained(graph, now, out))
     attach_targets(graph, out)
     return sorted(out, key=sort_key)
+
+
+#: generic codes that step back when a more specific error names the cause on the same
+#: object (an issuer whose Ready=False is explained by VAULT_AUTH_FAILED needs no second,
+#: vaguer error). Both are wide rules, so the filter sees the same findings on the full and
+#: the incremental path.
+GENERIC_CODES = frozenset({"ISSUER_NOT_READY"})
+
+
+def step_back(findings: list[Finding]) -> list[Finding]:
+    """Drop a generic finding where a specific error is reported on the same object."""
+    specific = {f.object for f in findings
+                if f.code not in GENERIC_CODES and f.severity is Severity.ERROR}
+    return [f for f in findings if f.code not in GENERIC_CODES or f.object not in specific]
 
 
 def wide_and_fallback(graph: Graph, now: datetime, chain: Iterable[Finding]) -> list[Finding]:
@@ -96,6 +147,7 @@ def wide_and_fallback(graph: Graph, now: datetime, chain: Iterable[Finding]) -> 
     out: list[Finding] = []
     for rule in WIDE_RULES:
         out.extend(rule(graph, now))
+    out = step_back(out)
     out.extend(stuck.unexplained(graph, now, [*chain, *out]))
     attach_targets(graph, out)
     return out

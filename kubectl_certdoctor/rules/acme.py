@@ -1,4 +1,12 @@
-"""ACME rules: server reachability, account/server mismatch, failed orders, rate limits."""
+"""ACME rules: server reachability, account/server mismatch, failed orders, rate limits.
+
+Which words mean "the ACME server is unreachable" depends on the version
+(pkg/issuer/acme/setup.go): v1.0.0 … v1.3.3 wrote registration errors as "Failed to verify
+ACME account: …" with reason ErrRegisterACMEAccount; from v1.4.0 registration errors read
+"Failed to register ACME account: …" and "Failed to verify …" (reason ErrVerifyACMEAccount)
+is the account-key Secret read from the API server (ACME_ACCOUNT_KEY_SECRET_UNREADABLE,
+rules/acme_account.py). ``account_reading`` decides between the two.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from urllib.parse import urlsplit
 from kubectl_certdoctor.graph import Graph, Node
 from kubectl_certdoctor.noproxy import proxy_env, proxy_for
 from kubectl_certdoctor.objects import Obj, dig, text
+from kubectl_certdoctor.rules.acme_orders import specific_order_cause
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding
 from kubectl_certdoctor.rules.util import (
@@ -19,7 +28,7 @@ from kubectl_certdoctor.rules.util import (
     network_error,
     q,
 )
-from kubectl_certdoctor.versions import controller_env
+from kubectl_certdoctor.versions import Version, controller_env, controller_version
 
 ACCOUNT_REASONS = ("ErrRegisterACMEAccount", "ErrVerifyACMEAccount", "ErrInitIssuer")
 ACCOUNT_PREFIXES = ("Failed to register ACME account", "Failed to verify ACME account",
@@ -51,6 +60,45 @@ def acme_network_error(graph: Graph, issuer: Obj) -> tuple[str, str] | None:
     return None
 
 
+#: the first release that writes ACME-server errors as "Failed to register ACME account"
+REGISTER_PREFIX_SINCE = Version(1, 4, 0)
+UNREACHABLE = "ACME_SERVER_UNREACHABLE"
+KEY_UNREADABLE = "ACME_ACCOUNT_KEY_SECRET_UNREADABLE"
+
+
+def account_reading(graph: Graph, issuer: Obj) -> tuple[str, list[str]]:
+    """Which code an account network error means, and the evidence for that reading.
+
+    "register" (any version) → the ACME server. "verify" with reason ErrRegisterACMEAccount
+    is the v1.0–v1.3 shape of a failed registration → the ACME server. Otherwise "verify"
+    on v1.4+ (or an unknown version, judged as the newest) → the Secret read from the API
+    server; on ≤v1.3 → the ACME server (setup.go@v1.3.3 also used it for registration)."""
+    _, reason, msg = cond_text(issuer, "Ready")
+    if not msg.lower().startswith("failed to verify acme account"):
+        return UNREACHABLE, []
+    found = controller_version(graph.objs)
+    if reason == "ErrRegisterACMEAccount":
+        note = ("reason ErrRegisterACMEAccount with \"Failed to verify ACME account\" is what "
+                "v1.0–v1.3 write when the ACME server call fails (pkg/issuer/acme/setup.go@"
+                "v1.3.3)")
+        if found is not None and found[0] >= REGISTER_PREFIX_SINCE:
+            note += (f"; the controller now runs {found[0]} ({found[1]}), so this condition "
+                     "was left by an older release")
+        return UNREACHABLE, [note]
+    if found is None:
+        return KEY_UNREADABLE, [
+            "controller version unknown: judged as the newest release, where \"Failed to "
+            "verify ACME account\" means reading the account key Secret from the API server "
+            "failed; on v1.3 or older the same words meant the ACME server was unreachable"]
+    v, src = found
+    if v < REGISTER_PREFIX_SINCE:
+        return UNREACHABLE, [f"cert-manager {v} ({src}) writes \"Failed to verify ACME "
+                             "account\" for a failed ACME server call (setup.go@v1.3.3)"]
+    return KEY_UNREADABLE, [f"cert-manager {v} ({src}) writes \"Failed to verify ACME "
+                            "account\" only when reading the account key Secret fails "
+                            "(setup.go@v1.4.0+); ACME server errors say \"Failed to register\""]
+
+
 def account_mismatch(issuer: Obj) -> tuple[str, str] | None:
     """(account host, server host) when the registered account belongs to another server."""
     server = text(dig(issuer, "spec", "acme", "server"))
@@ -71,9 +119,12 @@ def acme_server_unreachable(graph: Graph, now: datetime) -> list[Finding]:
             hit = acme_network_error(graph, obj)
             if not hit:
                 continue
+            code, notes = account_reading(graph, obj)
+            if code != UNREACHABLE:
+                continue
             err, evidence = hit
             server = text(dig(obj, "spec", "acme", "server"))
-            ev = [evidence, field_ev(kind, "spec.acme.server", server)]
+            ev = [evidence, field_ev(kind, "spec.acme.server", server), *notes]
             for e in graph.events_for(node.ref)[:2]:
                 if text(e.get("type")) == "Warning":
                     ev.append(f"Event {text(e.get('reason'))}: {q(text(e.get('message')))}")
@@ -96,14 +147,19 @@ def acme_account_server_mismatch(graph: Graph, now: datetime) -> list[Finding]:
         for node in graph.of_kind(kind):
             obj = node.obj or {}
             hit = account_mismatch(obj)
-            if not hit:
+            # cert-manager re-registers the same key itself (setup.go: URI cleared); worth a
+            # note only while that has not succeeded yet
+            if not hit or cond_text(obj, "Ready")[0] == "True":
                 continue
             acc, srv = hit
             ev = [field_ev(kind, "status.acme.uri", text(dig(obj, "status", "acme", "uri"))),
-                  field_ev(kind, "spec.acme.server", text(dig(obj, "spec", "acme", "server")))]
+                  field_ev(kind, "spec.acme.server", text(dig(obj, "spec", "acme", "server"))),
+                  cond_ev(kind, obj, "Ready")]
+            secret = text(dig(obj, "spec", "acme", "privateKeySecretRef", "name"))
             out.append(make("ACME_ACCOUNT_SERVER_MISMATCH", node.ref, ev,
                             data={"account_host": acc, "server_host": srv},
-                            account_host=acc, server_host=srv))
+                            account_host=acc, server_host=srv, kind=kind,
+                            name=node.ref.name, secret=secret or "(unnamed)"))
     return out
 
 
@@ -160,6 +216,8 @@ def acme_order_failed(graph: Graph, now: datetime) -> list[Finding]:
         state = text(dig(obj, "status", "state"))
         if state not in ("invalid", "errored") or not _order_is_current(graph, node):
             continue
+        if specific_order_cause(graph, node):
+            continue  # a more specific code (rules/acme_orders.py) names this failure
         reason = text(dig(obj, "status", "reason"))
         ch_reason = _failed_challenge_reason(node)
         cause = subcause(reason)

@@ -61,6 +61,11 @@ _ENTRIES = [
         "that exist.",
         "Create the issuer, or correct issuerRef.name/kind (Issuer is namespaced, "
         "ClusterIssuer is not).",
+        checked=(
+            "Certificate.spec.issuerRef defaulting (kind Issuer, group cert-manager.io) in "
+            "pkg/apis/certmanager/v1/types_certificate.go and the issuer lookup in "
+            "pkg/controller/certificaterequests/sync.go at v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "ISSUER_NOT_READY", E, "{kind} {name} is not ready: {reason}",
@@ -70,6 +75,11 @@ _ENTRIES = [
         "(ACME_SERVER_UNREACHABLE, ACME_ACCOUNT_SERVER_MISMATCH) explains it.",
         "Read the condition message and the issuer's Events; fix the issuer spec or the "
         "referenced Secret.",
+        checked=(
+            "Issuer Ready condition written by pkg/controller/issuers and "
+            "pkg/controller/clusterissuers (reasons from pkg/issuer/*/setup.go) at v1.0.4 "
+            "… v1.21.1"
+        )
     ),
     CatalogEntry(
         "ACME_SERVER_UNREACHABLE", E, "cert-manager cannot reach the ACME server {server}",
@@ -77,27 +87,37 @@ _ENTRIES = [
         "The controller pod cannot open a connection to {server}: pod egress is blocked by a "
         "firewall or NetworkPolicy, DNS resolves the name wrongly (resolv.conf search domains), "
         "or an HTTP proxy is required but not configured (or is configured but refuses).",
-        "Issuer status.conditions[Ready]=False with reason ErrRegisterACMEAccount/"
-        "ErrVerifyACMEAccount (or an ErrInitIssuer Event) whose message contains context "
-        "deadline exceeded, i/o timeout, connection refused, no such host, TLS handshake "
-        "timeout, network is unreachable or proxyconnect.",
+        "Issuer status.conditions[Ready]=False whose message contains context deadline "
+        "exceeded, i/o timeout, connection refused, no such host, TLS handshake timeout, "
+        "network is unreachable or proxyconnect, and reads \"Failed to register ACME account: "
+        "…\" (any version), or \"Failed to verify ACME account: …\" with reason "
+        "ErrRegisterACMEAccount or on a v1.3-or-older controller (from v1.4.0 that prefix is "
+        "the account-key Secret read: ACME_ACCOUNT_KEY_SECRET_UNREADABLE).",
         "Run the egress and dns probes from the cert-manager pod's point of view; open egress "
-        "to the ACME server or set HTTPS_PROXY/NO_PROXY on the controller.",
+        "to {server} or set HTTPS_PROXY/NO_PROXY on the controller.",
         probes=("egress", "dns", "no-proxy", "account"),
         fixes=("add-no-proxy",),
+        checked="pkg/issuer/acme/setup.go at v1.0.0 … v1.3.3 (registration errors written as "
+        "\"Failed to verify ACME account\" with reason ErrRegisterACMEAccount) and v1.4.0 … "
+        "v1.21.1 (\"Failed to register ACME account\", reason ErrRegisterACMEAccount)",
     ),
     CatalogEntry(
-        "ACME_ACCOUNT_SERVER_MISMATCH", E,
+        "ACME_ACCOUNT_SERVER_MISMATCH", I,
         "ACME account was registered at {account_host}, issuer now points at {server_host}",
         "The issuer's account (status.acme.uri) belongs to {account_host}, but spec.acme.server "
-        "is on {server_host}. Accounts do not move between ACME servers (e.g. a staging account "
-        "reused for production): cert-manager must register again with the account key in "
-        "the Secret, and logs \"ACME server URL host and ACME private key registration host "
-        "differ\".",
-        "host of Issuer.status.acme.uri vs host of Issuer.spec.acme.server.",
-        "Point privateKeySecretRef at a new Secret name (or delete the old account Secret) so "
-        "a fresh account is registered on the new server.",
+        "is on {server_host} (e.g. a staging issuer switched to production). cert-manager heals "
+        "this itself: it logs \"ACME server URL host and ACME private key registration host "
+        "differ. Re-checking ACME account registration\", clears status.acme.uri and registers "
+        "the same key with the new server. While the issuer is not Ready, its Ready message "
+        "says why that registration has not succeeded yet.",
+        "host of Issuer.status.acme.uri vs host of Issuer.spec.acme.server, only while "
+        "status.conditions[Ready] is not True.",
+        "Nothing needs deleting: keep the account key Secret {secret}. Fix what the Ready "
+        "condition of {kind} {name} reports (see the other findings); cert-manager re-registers "
+        "the key with {server_host} on its next sync.",
         probes=("account",),
+        checked="pkg/issuer/acme/setup.go at v1.0.0 … v1.21.1 (host comparison, URI cleared "
+        "and re-registration with the same private key)",
     ),
     CatalogEntry(
         "PROXY_NO_PROXY_GAP", W, "NO_PROXY does not cover {count} in-cluster target(s)",
@@ -114,6 +134,11 @@ _ENTRIES = [
         "API server IP).",
         probes=("no-proxy",),
         fixes=("add-no-proxy",),
+        checked=(
+            "HTTP(S)_PROXY/NO_PROXY read through Go's http.ProxyFromEnvironment by the "
+            "clients in pkg/acme/accounts/client.go and pkg/issuer/acme/http/http.go, and "
+            "by client-go for the API server, at v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "HTTP01_SELF_CHECK_404", E, "HTTP-01 self-check for {host} got {got}",
@@ -129,6 +154,12 @@ _ENTRIES = [
         "solver's ingress class with the site's, then retry the challenge.",
         probes=("http01", "http01-backends"),
         fixes=("set-solver-ingress-class", "retry-challenge"),
+        checked=(
+            'pkg/issuer/acme/http/http.go ("wrong status code \'%d\', expected \'%d\'") '
+            'wrapped by "Waiting for %s challenge propagation: %s" in '
+            "pkg/controller/acmechallenges/sync.go (v1.0.4 … v1.19) and readiness.go "
+            "(v1.20 … v1.21.1)"
+        )
     ),
     CatalogEntry(
         "HTTP01_WRONG_INGRESS_CLASS", E,
@@ -142,6 +173,10 @@ _ENTRIES = [
         "Set the solver's ingressClassName to the class of the site Ingress.",
         probes=("http01",),
         fixes=("set-solver-ingress-class", "retry-challenge"),
+        checked=(
+            "pkg/issuer/acme/http/ingress.go (solver Ingress class from "
+            "solver.http01.ingress.class / ingressClassName) at v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "HTTP01_MULTIPLE_INGRESS_BACKENDS", W,
@@ -156,6 +191,10 @@ _ENTRIES = [
         "/.well-known/acme-challenge/) to a single controller, or use DNS-01.",
         probes=("http01-backends", "http01"),
         fixes=("set-solver-ingress-class", "retry-challenge"),
+        checked=(
+            "pkg/issuer/acme/http/http.go self-check (resolves the host with "
+            "--acme-http01-solver-nameservers, GETs the token URL) at v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "HTTP01_SELF_CHECK_TIMEOUT", E, "HTTP-01 self-check for {host} cannot connect ({error})",
@@ -168,6 +207,10 @@ _ENTRIES = [
         "inside the cluster (split DNS / CoreDNS rewrite); run the hairpin probe to confirm.",
         probes=("hairpin", "http01", "dns"),
         fixes=("retry-challenge",),
+        checked=(
+            'pkg/issuer/acme/http/http.go self-check ("failed to perform self check GET '
+            'request") at v1.0.4 … v1.21.1'
+        )
     ),
     CatalogEntry(
         "HTTP01_SELF_CHECK_REDIRECT", E, "HTTP-01 self-check for {host} was redirected",
@@ -181,21 +224,32 @@ _ENTRIES = [
         "the solver Ingress template) or let the redirect target serve the token.",
         probes=("http01",),
         fixes=("retry-challenge",),
+        checked=(
+            "pkg/issuer/acme/http/http.go (redirects followed, TLS verification off) at "
+            "v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "DNS01_PROPAGATION_PENDING", W, "DNS-01 TXT record for {host} not visible yet",
         "{detail} cert-manager keeps the Challenge pending ({reason}) and retries; the CA is "
         "not asked to validate until cert-manager itself sees the record.",
-        "Challenge.spec.type DNS-01, state pending for more than 5 minutes, with status.reason "
-        "\"Waiting for DNS-01 challenge propagation: …\" (not yet propagated / SOA errors), or "
-        "status.presented false with the solver's error (e.g. \"DNS update failed: dns: bad "
-        "authentication\").",
-        "If the record was never presented, fix the DNS provider credentials (API token, TSIG "
-        "key, zone). Otherwise run the dns probe against the authoritative and recursive "
-        "servers; set --dns01-recursive-nameservers(-only) on the controller if the default "
-        "resolvers see an internal view.",
+        "Challenge.spec.type DNS-01, state pending for more than 5 minutes, status.presented "
+        "true, with status.reason \"Waiting for DNS-01 challenge propagation: …\" (DNS record "
+        "for … not yet propagated / SOA or NS lookup errors). A record that was never "
+        "presented (presented false) is a provider failure, not this code.",
+        "Run the dns probe against the authoritative and recursive servers for the TXT record; "
+        "if the authoritative servers have it but the controller's resolvers do not, set "
+        "--dns01-recursive-nameservers-only with --dns01-recursive-nameservers (e.g. "
+        "1.1.1.1:53,8.8.8.8:53) on the controller, then retry the challenge.",
         probes=("dns",),
         fixes=("set-recursive-nameservers", "retry-challenge"),
+        checked=(
+            '"Waiting for %s challenge propagation: %s" in '
+            "pkg/controller/acmechallenges/sync.go (v1.0.4 … v1.20.3) and readiness.go "
+            "(v1.21.0 … v1.21.1), written only after Present succeeded (status.presented "
+            "true); pkg/issuer/acme/dns/dns.go Check (\"DNS record for %q not yet "
+            "propagated\") and the SOA/NS walk in pkg/issuer/acme/dns/util/wait.go"
+        )
     ),
     CatalogEntry(
         "CERTIFICATE_REQUEST_FAILED", E, "CertificateRequest {name} failed: {message}",
@@ -207,6 +261,11 @@ _ENTRIES = [
         "Fix the cause in the message, then delete the failed request and trigger a renewal "
         "(cmctl renew).",
         fixes=("clear-failed-requests", "renew"),
+        checked=(
+            "CertificateRequest Ready reason Failed (CertificateRequestReasonFailed in "
+            "pkg/apis/certmanager/v1/types_certificaterequest.go) and "
+            "pkg/controller/certificates/issuing at v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "ISSUANCE_BACKOFF", W, "Issuance backing off: next attempt in {remaining} ({at})",
@@ -218,6 +277,11 @@ _ENTRIES = [
         "1h/32h).",
         "Fix the failure first, then trigger a renewal to skip the wait.",
         fixes=("renew", "clear-failed-requests"),
+        checked=(
+            "pkg/controller/certificates/trigger/trigger_controller.go (1h after one "
+            "failure at v1.0.4 … v1.7; status.failedIssuanceAttempts and exponential "
+            "backoff from v1.8.0; min·2^(n-1) capped at 32h at v1.21.1)"
+        )
     ),
     CatalogEntry(
         "CERTIFICATE_REQUEST_DENIED", E, "CertificateRequest {name} was denied",
@@ -228,6 +292,10 @@ _ENTRIES = [
         "Adjust the approver policy (e.g. approver-policy CertificateRequestPolicy) or the "
         "Certificate so it is allowed, then renew.",
         fixes=("clear-failed-requests", "renew"),
+        checked=(
+            "CertificateRequestConditionDenied in "
+            "pkg/apis/certmanager/v1/types_certificaterequest.go at v1.3.0 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "CERTIFICATE_REQUEST_NOT_APPROVED", W, "CertificateRequest {name} waits for approval",
@@ -236,6 +304,11 @@ _ENTRIES = [
         "(--controllers=-certificaterequests-approver) and no external approver is running.",
         "CertificateRequest without Approved/Denied conditions, older than 5 minutes.",
         "Install/enable an approver (approver-policy) or approve with cmctl approve.",
+        checked=(
+            "CertificateRequestConditionApproved/Denied in "
+            "pkg/apis/certmanager/v1/types_certificaterequest.go at v1.3.0 … v1.21.1 "
+            "(absent before v1.3.0: not judged there)"
+        )
     ),
     CatalogEntry(
         "VAULT_PERMISSION_DENIED_NOT_RETRIED", E,
@@ -250,6 +323,11 @@ _ENTRIES = [
         "Delete the stuck request and renew once Vault works; upgrade cert-manager to a fixed "
         "release.",
         fixes=("clear-failed-requests", "renew", "upgrade-guidance"),
+        checked=(
+            'pkg/controller/certificaterequests/vault/vault.go ("Failed to initialise '
+            'vault client for signing"): no requeue before v1.16.0 and the backports '
+            "v1.15.1, v1.14.7, v1.12.12"
+        )
     ),
     CatalogEntry(
         "ACME_ORDER_FAILED", E, "ACME Order {name} {state}: {subcause}",
@@ -260,6 +338,10 @@ _ENTRIES = [
         "Address the sub-cause (CAA record, DNS, reachability, rate limit), then renew.",
         probes=("account",),
         fixes=("renew", "clear-failed-requests"),
+        checked=(
+            "Order status.state/reason written by pkg/controller/acmeorders/sync.go at "
+            "v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "ACME_RATE_LIMITED", E, "ACME rate limit hit{retry}",
@@ -269,6 +351,10 @@ _ENTRIES = [
         "Order.status.reason, CertificateRequest or Challenge messages; \"retry after\" time.",
         "Wait for the retry-after time; use the staging server while testing; combine names "
         "into fewer certificates.",
+        checked=(
+            "ACME problem urn:ietf:params:acme:error:rateLimited passed through "
+            "Order.status.reason by pkg/controller/acmeorders/sync.go at v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "CERTIFICATE_EXPIRING", W, "Certificate expires in {remaining} and renewal is failing",
@@ -278,6 +364,11 @@ _ENTRIES = [
         "or a failed latest CertificateRequest.",
         "Fix the renewal failure (see the other findings), then renew.",
         fixes=("renew",),
+        checked=(
+            "Certificate status.notAfter/renewalTime "
+            "(pkg/apis/certmanager/v1/types_certificate.go; pkg/util/pki/renewaltime.go) "
+            "at v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "CERTIFICATE_EXPIRED", E, "Certificate expired {ago} ago",
@@ -285,6 +376,10 @@ _ENTRIES = [
         "Certificate.status.notAfter (or the Secret's tls.crt notAfter) in the past.",
         "Fix the issuance failure and renew immediately.",
         fixes=("renew", "clear-failed-requests"),
+        checked=(
+            "Certificate status.notAfter (pkg/apis/certmanager/v1/types_certificate.go) at "
+            "v1.0.4 … v1.21.1"
+        )
     ),
     CatalogEntry(
         "RENEW_BEFORE_TOO_SHORT", W, "Renewal window {window} leaves room for {retries} retries",
@@ -294,6 +389,11 @@ _ENTRIES = [
         "Certificate.spec.duration/renewBefore/renewBeforePercentage (explicitly set) compared "
         "with the cumulative backoff min × (2^n − 1).",
         "Raise renewBefore (e.g. to a third of the duration) or lengthen the duration.",
+        checked=(
+            "spec.renewBefore (v1.0.4 … v1.21.1) and spec.renewBeforePercentage (v1.15.0 "
+            "…) against the backoff of "
+            "pkg/controller/certificates/trigger/trigger_controller.go"
+        )
     ),
     CatalogEntry(
         "SECRET_MISMATCH", W, "Secret {secret} does not match the Certificate: {why}",
@@ -305,6 +405,12 @@ _ENTRIES = [
         "Renew the Certificate; if it keeps mismatching, check for two Certificates writing "
         "the same Secret.",
         fixes=("renew",),
+        checked=(
+            "cert-manager.io/issuer-name annotation (pkg/apis/certmanager/v1/types.go) and "
+            "the SecretMismatch checks of pkg/controller/certificates/trigger/policies "
+            "(v1.0.4 … v1.11) and internal/controller/certificates/policies (v1.12 … "
+            "v1.21.1)"
+        )
     ),
     CatalogEntry(
         "CERT_MANAGER_OUTDATED", I, "cert-manager {version} is no longer supported",
@@ -315,11 +421,537 @@ _ENTRIES = [
         "label).",
         "Upgrade one minor version at a time following the upgrade notes.",
         fixes=("upgrade-guidance",),
+        checked=(
+            "controller image tag quay.io/jetstack/cert-manager-controller:vX.Y.Z "
+            "(deploy/charts/cert-manager/templates/deployment.yaml) at v1.0.4 … v1.21.1; "
+            "supported releases per cert-manager's release policy"
+        )
     ),
     # -- DNS-01 provider and solver codes (rules/dns01.py) --
+    CatalogEntry(
+        "DNS01_PROVIDER_PERMISSION_DENIED", E,
+        "{provider} refused to create the DNS-01 TXT record for {host}: permission denied",
+        "cert-manager could not present the DNS-01 challenge for {host}: the {provider} "
+        "credentials of {issuer} were accepted but are not allowed to make the change "
+        "({meaning}: {said}). The TXT record is never created, so there is nothing to "
+        "propagate; the Challenge stays pending and cert-manager retries with backoff until "
+        "the permission is granted.",
+        "DNS-01 Challenge with status.presented false whose status.reason — or, when "
+        "cert-manager ≥ v1.20 redacted the SDK error there, the newest PresentError Event "
+        "\"Error presenting challenge: …\" — carries a permission error: AWS AccessDenied / "
+        "\"is not authorized to perform: route53:…\", Cloudflare \"requires permission\" / "
+        "\"10000: Authentication error\", Google \"Error 403\" / \"insufficient authentication "
+        "scopes\", Azure AuthorizationFailed, DigitalOcean \"You do not have access for the "
+        "attempted action\", RFC2136 \"DNS update failed. Server replied: REFUSED/NOTAUTH\".",
+        "{hint} cert-manager retries Challenge {name} by itself once the permission is in "
+        "place (delete it with kubectl delete challenge {name} -n {namespace} to retry at "
+        "once).",
+        checked="pkg/controller/acmechallenges/sync.go at v1.0.4 … v1.21.1 (Present error → "
+        "status.reason, presented false, Event PresentError \"Error presenting challenge: "
+        "%v\"; stabilizeSolverErrorMessage redacts AWS/Azure/DigitalOcean SDK errors in "
+        "status.reason from v1.20.0); pkg/issuer/acme/dns/route53/route53.go (\"failed to "
+        "change Route 53 record set: %v\", \"failed to determine Route 53 hosted zone ID: "
+        "%v\"), cloudflare/cloudflare.go (\"Error: %d: %s\"), rfc2136/rfc2136.go (\"DNS update "
+        "failed. Server replied: %s\"), azuredns/azuredns.go, clouddns/clouddns.go at v1.0.4 … "
+        "v1.21.1",
+    ),
+    CatalogEntry(
+        "DNS01_PROVIDER_CREDENTIALS_INVALID", E,
+        "{provider} rejected the DNS-01 credentials of {issuer}",
+        "The {provider} API rejected the credentials cert-manager sent while presenting the "
+        "challenge for {host} ({meaning}: {said}). The key, token or TSIG secret is wrong, "
+        "expired, revoked or mangled (a trailing newline, base64-encoded twice, the wrong "
+        "kind of token), so no TXT record can be created and the Challenge stays pending.",
+        "DNS-01 Challenge with status.presented false whose status.reason (or the newest "
+        "PresentError Event when cert-manager ≥ v1.20 redacted it) carries AWS "
+        "InvalidClientTokenId / SignatureDoesNotMatch / UnrecognizedClientException / "
+        "ExpiredToken / NoCredentialProviders, Cloudflare \"Invalid request headers\" / "
+        "\"Invalid format for Authorization header\" / \"Invalid API Token\", Azure AADSTS… / "
+        "invalid_client / azidentity.AuthenticationFailedError, Google invalid_grant, "
+        "DigitalOcean \"Unable to authenticate you\", RFC2136 \"dns: bad authentication\" / "
+        "\"dns: bad signature\" / BADSIG / BADKEY.",
+        "{hint} The credentials come from {secrets}; write Secrets with --from-literal or "
+        "stringData so no newline slips in. cert-manager reads the Secret again on each retry "
+        "of Challenge {name}.",
+        checked="pkg/controller/acmechallenges/sync.go at v1.0.4 … v1.21.1 (PresentError "
+        "Event; redaction of SDK errors in status.reason from v1.20.0); "
+        "pkg/issuer/acme/dns/route53/route53.go, cloudflare/cloudflare.go (\"the Cloudflare API "
+        "token is invalid (does the API token contain a newline?)\" v1.5+), "
+        "azuredns/azuredns.go, clouddns/clouddns.go, digitalocean/digitalocean.go, "
+        "rfc2136/rfc2136.go (\"DNS update failed: %v\" wrapping miekg/dns errors) at v1.0.4 … "
+        "v1.21.1",
+    ),
+    CatalogEntry(
+        "DNS01_ZONE_NOT_FOUND", E, "No {provider} zone found for {fqdn}",
+        "cert-manager could not find the DNS zone that should hold {fqdn} ({said}). {detail} "
+        "Without a zone the TXT record cannot be created and the Challenge stays pending.",
+        "DNS-01 Challenge with status.presented false whose status.reason (or PresentError "
+        "Event) says \"Could not find the SOA record in the DNS tree\" (\"Could not find the "
+        "start of authority\" before v1.4), \"zone … not found in Route 53 for domain\", "
+        "NoSuchHostedZone, \"Found no Zones for domain\" / \"Zone … not found in CloudFlare\", "
+        "\"Zone … not found in AzureDNS\", \"No matching GoogleCloud domain found\", "
+        "\"Server replied: NOTZONE\".",
+        "{zone_fix} If _acme-challenge.{host} is a CNAME into another zone, set "
+        "cnameStrategy: Follow and give the credentials access to that zone. If the "
+        "controller's resolvers cannot see the zone, run it with "
+        "--dns01-recursive-nameservers-only --dns01-recursive-nameservers=1.1.1.1:53,8.8.8.8:53.",
+        checked="pkg/issuer/acme/dns/util/wait.go FindZoneByFqdn (\"Could not find the start "
+        "of authority\" v1.0.4 … v1.3.3; \"Could not find the SOA record in the DNS tree for "
+        "the domain '%s' using nameservers %v\" v1.4.0 … v1.21.1); "
+        "pkg/issuer/acme/dns/route53/route53.go getHostedZoneID (private zones skipped), "
+        "cloudflare/cloudflare.go (\"Zone %s not found in CloudFlare\" ≤ v1.4, \"Found no "
+        "Zones for domain\" v1.5.0 … v1.21.1), azuredns/azuredns.go, clouddns/clouddns.go; "
+        "pkg/issuer/acme/dns/dns.go (cnameStrategy Follow) at v1.0.4 … v1.21.1",
+    ),
+    CatalogEntry(
+        "DNS01_CREDENTIALS_SECRET_NOT_FOUND", E,
+        "Secret {secret} for the {provider} DNS-01 solver is missing in namespace {secret_ns}",
+        "The {provider} solver of {issuer} reads {field} from Secret {secret_ns}/{secret}, "
+        "{why}. cert-manager only looks in {where_rule}, so the solver cannot be built and no "
+        "TXT record is created.{elsewhere}",
+        "DNS-01 Challenge with status.presented false whose status.reason says \"error "
+        "getting <provider> …: secret \\\"x\\\" not found\" (or \"… key … not found in "
+        "secret\"), or a Secret the solver references that is absent from a snapshot holding "
+        "other Secrets of that namespace (Issuer: its own namespace; ClusterIssuer: the "
+        "controller's --cluster-resource-namespace, default cert-manager).",
+        "Create Secret {secret} with key {key} in namespace {secret_ns} (kubectl create secret "
+        "generic {secret} -n {secret_ns} --from-literal={key}=…), or correct {field} in "
+        "{issuer}; a changed solver only reaches a new Challenge, so then delete Challenge "
+        "{name} (-n {namespace}).",
+        checked="pkg/issuer/acme/dns/dns.go solverForChallenge at v1.0.4 … v1.21.1 (\"error "
+        "getting cloudflare secret: %s\", \"error getting route53 secret access key: %s\", "
+        "\"error getting azuredns client secret: %s\", \"error getting clouddns service "
+        "account: %s\", \"error getting digitalocean token: %s\", akamai \"failed to load "
+        "secret\"); rfc2136/provider.go (lister error as is); pkg/controller/helper.go "
+        "ResourceNamespaceRef (Issuer namespace / ClusterResourceNamespace)",
+    ),
+    CatalogEntry(
+        "DNS01_WEBHOOK_SOLVER_UNAVAILABLE", E,
+        "Webhook DNS-01 solver {solver}.{group} is not served",
+        "cert-manager presents the record by POSTing to /apis/{group}/v1alpha1/{solver} "
+        "through the Kubernetes API aggregation layer, and {why}. The webhook (its "
+        "Deployment, Service or APIService v1alpha1.{group}) is missing or not ready, or the "
+        "issuer's groupName/solverName do not match what the webhook registers.",
+        "DNS-01 Challenge with a webhook solver, status.presented false, and status.reason "
+        "(or PresentError Event) \"the server could not find the requested resource (post "
+        "<solver>.<group>)\" / \"the server is currently unable to handle the request\" / "
+        "\"… is forbidden: User … cannot create resource\"; or the APIService "
+        "v1alpha1.<groupName> (apiregistration.k8s.io/v1) with conditions[Available] not True.",
+        "Check kubectl get apiservice v1alpha1.{group} (it must be Available=True) and the "
+        "webhook pod and Service behind it; make the issuer's groupName ({group}) and "
+        "solverName ({solver}) equal the webhook's (its Helm value groupName); then delete "
+        "Challenge {name} (-n {namespace}) so a new one is presented.",
+        checked="pkg/issuer/acme/dns/webhook/webhook.go at v1.0.4 … v1.21.1 "
+        "(cl.Post().Resource(solverName) on GroupVersion <groupName>/v1alpha1; the API "
+        "server's error is returned as is); pkg/issuer/acme/dns/dns.go prepareChallengeRequest",
+    ),
+    CatalogEntry(
+        "DNS01_AMBIENT_CREDENTIALS_DISABLED", E,
+        "{issuer} needs ambient {provider} credentials, which the controller does not allow",
+        "The {provider} solver of {issuer} has no explicit credentials, so cert-manager would "
+        "use the controller pod's ambient ones (IRSA / instance profile, GKE Workload "
+        "Identity, Azure managed or workload identity). It does so for an {issuer_kind} only "
+        "with {flag} (--issuer-ambient-credentials defaults to false, "
+        "--cluster-issuer-ambient-credentials to true), and the controller runs without it, "
+        "so building the solver fails before any DNS call.",
+        "DNS-01 Challenge with status.presented false and status.reason \"unable to construct "
+        "route53/clouddns provider: empty credentials; perhaps you meant to enable ambient "
+        "credentials?\" or Azure \"ClientID is not set but neither "
+        "`--cluster-issuer-ambient-credentials` nor `--issuer-ambient-credentials` are set\" "
+        "(\"ClientID was omitted without providing one of …\" from v1.18); or such a solver "
+        "without credentials while the controller args lack the flag.",
+        "{choice} the cert-manager controller's args (Helm: extraArgs), or give the solver "
+        "explicit credentials ({explicit}); then delete Challenge {name} (-n {namespace}).",
+        checked="pkg/controller/helper.go CanUseAmbientCredentialsFromRef; "
+        "cmd/controller/app/options/options.go (v1.0.4) and "
+        "internal/apis/config/controller/v1alpha1/defaults.go (v1.21.1): issuer false, "
+        "cluster-issuer true; pkg/issuer/acme/dns/route53/route53.go and clouddns/clouddns.go "
+        "(\"empty credentials; perhaps you meant to enable ambient credentials?\") v1.0.4 … "
+        "v1.21.1; azuredns/azuredns.go (\"ClientID is not set but neither …\" v1.0.4 … "
+        "v1.17.x, \"ClientID was omitted without providing one of …\" v1.18.0 … v1.21.1)",
+    ),
     # -- ACME account, order, authorization and solver-selection codes (rules/acme*.py) --
+    CatalogEntry(
+        "ACME_ACCOUNT_KEY_SECRET_UNREADABLE", E,
+        "{kind} {name} cannot read its ACME account key Secret {secret}",
+        "\"Failed to verify ACME account\" ({error}) is what cert-manager v1.4.0 and later "
+        "write when reading the account private-key Secret {secret} from the Kubernetes API "
+        "server fails — the ACME server was never contacted. {route}",
+        "Issuer status.conditions[Ready]=False, reason ErrVerifyACMEAccount, message \"Failed "
+        "to verify ACME account: <network error>\" on a v1.4+ controller (unknown version: "
+        "judged as the newest); the controller's HTTP(S)_PROXY/NO_PROXY evaluated with Go's "
+        "rules against the API server's Service IP and names.",
+        "Make the API server reachable from the cert-manager controller: add the API server's "
+        "Service IP and names (e.g. {api_entries}) to NO_PROXY on the cert-manager Deployment "
+        "(or drop the proxy), check NetworkPolicies on the cert-manager namespace, then check "
+        "that Secret {secret} exists.",
+        probes=("no-proxy",),
+        fixes=("add-no-proxy",),
+        checked="pkg/issuer/acme/setup.go at v1.4.0 … v1.21.1 (keyFromSecret error → reason "
+        "ErrVerifyACMEAccount, \"Failed to verify ACME account: \"); the Secret lister GETs "
+        "from the API server: internal/informers/core_filteredsecrets.go at v1.12.0 … v1.21.1 "
+        "(SecretsFilteredCaching on by default from v1.16.0); v1.3.3 wrote the same prefix for "
+        "registration errors",
+    ),
+    CatalogEntry(
+        "ACME_ACCOUNT_REGISTRATION_REJECTED", E,
+        "ACME server refused to register the account of {kind} {name}: {problem}",
+        "Registering the ACME account failed with a client error ({problem}): {detail} "
+        "cert-manager does not retry this until the issuer's spec changes, so the issuer stays "
+        "not Ready and no certificate from it is issued.",
+        "Issuer status.conditions[Ready]=False, reason ErrRegisterACMEAccount, message "
+        "\"Failed to register ACME account: 4xx urn:ietf:params:acme:error:<type>: …\" "
+        "(invalidContact, unsupportedContact, externalAccountRequired, unauthorized, "
+        "malformed, badPublicKey…), or the External Account Binding key errors \"failed to "
+        "get External Account Binding key from secret\", \"failed to find external account "
+        "binding key data\", \"failed to decode external account binding key data\" (v1.0–"
+        "v1.3: \"External Account Binding MAC key is invalid\").",
+        "{action} Then edit the {kind} {name} spec (any change, e.g. re-apply it) so "
+        "cert-manager tries the registration again.",
+        probes=("account",),
+        checked="pkg/issuer/acme/setup.go at v1.0.0 … v1.21.1 (4xx from Register and "
+        "getEABKey NotFound/InvalidData return a nil error: not requeued until the spec "
+        "changes); golang.org/x/crypto/acme Error \"<status> <type>: <detail>\"",
+    ),
+    CatalogEntry(
+        "ACME_NO_MATCHING_SOLVER", E,
+        "No solver of {issuer} can be used for {names}",
+        "cert-manager picks one solver per DNS name from {issuer}'s spec.acme.solvers: a "
+        "solver's selector.dnsNames, dnsZones and matchLabels must all match (no selector "
+        "matches everything; the most specific match wins). For {names} none does ({why}), "
+        "so the Order never gets its Challenges and the Certificate is never issued.",
+        "Issuer spec.acme.solvers[*].selector replayed for each Certificate dnsName against the "
+        "Order's (else the Certificate's) labels; Order Warning Event \"Failed to determine a "
+        "valid solver configuration for the set of domains on the Order: no configured "
+        "challenge solvers can be used for this challenge\".",
+        "Add a solver that matches {names} to {issuer} (a dnsZones entry for the parent zone, "
+        "a dnsNames entry, or a solver without selector as the fallback), or fix the "
+        "Certificate's labels to satisfy matchLabels.",
+        checked="pkg/controller/acmeorders/util.go at v1.0.0 … v1.18.x and "
+        "pkg/util/solverpicker/solverpicker.go at v1.19.0 … v1.21.1 (selection), "
+        "pkg/controller/acmeorders/selectors/{dns_names,dns_zones,labels}.go, Event in "
+        "pkg/controller/acmeorders/sync.go (reason Solver)",
+    ),
+    CatalogEntry(
+        "ACME_WILDCARD_NEEDS_DNS01", E, "Wildcard {name} needs a DNS-01 solver",
+        "ACME CAs validate a wildcard name ({name}) only with DNS-01, but the solvers of "
+        "{issuer} that match it are HTTP-01 only ({why}). cert-manager finds no usable "
+        "solver, so the Order never gets a Challenge for {name}.",
+        "Certificate dnsNames starting with '*.' and the Issuer's solvers replayed with only "
+        "dns-01 offered (RFC 8555 §7.1.3); Order Event \"no configured challenge solvers can be "
+        "used for this challenge\".",
+        "Add a dns01 solver to {issuer} whose selector matches {name} (e.g. dnsZones: "
+        "[{zone}]), or drop the wildcard and list the host names.",
+        checked="pkg/controller/acmeorders/util.go at v1.0.0 … v1.18.x, "
+        "pkg/util/solverpicker/solverpicker.go at v1.19.0 … v1.21.1 (domainToFind \"*.\"+"
+        "identifier; challengeForSolver only pairs solvers with offered challenge types)",
+    ),
+    CatalogEntry(
+        "ACME_UNSUPPORTED_IDENTIFIER", E,
+        "Certificate {name} asks an ACME CA for {what}",
+        "ACME orders carry DNS names{ip_note}; {what} cannot be validated by an ACME CA. "
+        "cert-manager still puts them into the CSR, and the CA rejects the CSR or the order "
+        "({detail}), so issuance fails every time.",
+        "Certificate spec.uris / spec.emailAddresses (and spec.ipAddresses when the CA rejects "
+        "IP identifiers: rejectedIdentifier/unsupportedIdentifier) with an ACME issuer; "
+        "Order.status.reason / CertificateRequest message.",
+        "Remove {fields} from Certificate {name} (ACME can only validate DNS names{ip_note}), "
+        "or issue it from a CA/Vault issuer.",
+        fixes=("renew",),
+        checked="pkg/controller/certificaterequests/acme/acme.go buildOrder at v1.1.0 … "
+        "v1.21.1 (only dnsNames and ipAddresses go into the Order; v1.0.x: dnsNames only)",
+    ),
+    CatalogEntry(
+        "COMMON_NAME_TOO_LONG", E, "Common name of {name} is longer than 64 bytes",
+        "The CSR's common name {cn} is {length} bytes; RFC 5280 allows 64, and ACME CAs refuse "
+        "to finalize such orders ({detail}). Retrying the order cannot succeed.",
+        "Certificate spec.commonName length (the webhook normally refuses > 64 bytes: "
+        "\"spec.commonName: Too long: must have at most 64 bytes\"); CA messages \"CN was "
+        "longer than 64 bytes\", \"CSR doesn't contain a SAN short enough to fit in CN\".",
+        "Drop spec.commonName from {name} (the DNS names go into the SAN), or set it to a "
+        "dnsName of at most 64 bytes, then renew.",
+        fixes=("renew",),
+        checked="internal/apis/certmanager/validation/certificate.go at v1.0.0 … v1.21.1 "
+        "(commonName TooLong 64); Order reason \"Failed to finalize Order: …\" from "
+        "pkg/controller/acmeorders/sync.go",
+    ),
+    CatalogEntry(
+        "ACME_AUTHORIZATION_INVALID", E, "ACME authorization for {host} is {state} at the CA",
+        "The CA {verdict} ({detail}). An invalid or expired authorization is final: retrying "
+        "or deleting the Challenge cannot revive it — only a new Order (a new "
+        "CertificateRequest) gets new authorizations.",
+        "Challenge.status.state invalid/expired with the CA's problem detail in "
+        "status.reason; Order.status.state invalid/expired/errored with \"Failed to fetch "
+        "authorization\", \"Failed to retrieve Order resource: 404 … No order for ID\", "
+        "\"Expired authorization\".",
+        "Fix what the CA reported for {host}, then start a new order: delete the failed "
+        "CertificateRequest of {certificate} and renew it (cmctl renew).",
+        fixes=("clear-failed-requests", "renew"),
+        checked="pkg/controller/acmechallenges/sync.go at v1.0.0 … v1.21.1 (status.reason = "
+        "the CA's problem detail; malformed → expired), pkg/controller/acmeorders/sync.go "
+        "(\"Failed to fetch authorization\", \"Failed to retrieve Order resource\")",
+    ),
+    CatalogEntry(
+        "ACME_CAA_FORBIDS", E, "CAA records for {host} forbid this CA",
+        "The CA checked the CAA records of {host} and {detail}. CAs must refuse to issue when "
+        "CAA does not list them or cannot be looked up, and a retry gets the same answer.",
+        "urn:ietf:params:acme:error:caa, \"CAA record for … prevents issuance\", \"looking up "
+        "CAA\" (SERVFAIL/NXDOMAIN/timeout) in Challenge.status.reason, Order.status.reason or "
+        "the CertificateRequest's Ready message.",
+        "Add a CAA record allowing the CA (e.g. {host} CAA 0 issue \"letsencrypt.org\") on "
+        "{host} or its parent, or fix the nameservers that fail the CAA lookup; then renew.",
+        fixes=("clear-failed-requests", "renew"),
+        checked="CA detail copied verbatim into Challenge.status.reason by "
+        "pkg/controller/acmechallenges/sync.go at v1.0.0 … v1.21.1; Order reasons from "
+        "pkg/controller/acmeorders/sync.go",
+    ),
+    CatalogEntry(
+        "ACME_DNS_LOOKUP_FAILED", E, "The CA cannot resolve {name}",
+        "The ACME CA's own DNS lookup failed ({detail}). The CA validates from the public "
+        "internet: the {record} record must exist in public DNS and its nameservers must "
+        "answer, whatever resolves inside the cluster.",
+        "CA problem type urn:ietf:params:acme:error:dns or \"DNS problem: NXDOMAIN/SERVFAIL "
+        "looking up A/AAAA/TXT for …\", \"No valid IP addresses found for …\" on an invalid "
+        "Challenge/Order (not cert-manager's own propagation check).",
+        "Create the public {record} record for {name} (or delegate the zone correctly and "
+        "make its nameservers answer), check it with an outside resolver, then renew.",
+        probes=("dns",),
+        fixes=("clear-failed-requests", "renew"),
+        checked="CA detail copied into Challenge.status.reason by "
+        "pkg/controller/acmechallenges/sync.go at v1.0.0 … v1.21.1",
+    ),
+    CatalogEntry(
+        "HTTP01_SELF_CHECK_WRONG_STATUS", E, "HTTP-01 self-check for {host} got HTTP {status}",
+        "cert-manager's self-check GET of http://{host}/.well-known/acme-challenge/<token> "
+        "got HTTP {status} instead of 200. {meaning}",
+        "Challenge.spec.type HTTP-01, status.reason \"Waiting for HTTP-01 challenge "
+        "propagation: wrong status code 'N', expected '200'\" with N other than 404.",
+        "{action} Run the http01 probe to see the response, then retry the challenge.",
+        probes=("http01", "http01-backends"),
+        fixes=("retry-challenge",),
+        checked="pkg/issuer/acme/http/http.go at v1.0.0 … v1.21.1 (\"wrong status code '%d', "
+        "expected '%d'\"), pkg/controller/acmechallenges/readiness.go wrapping",
+    ),
+    CatalogEntry(
+        "HTTP01_SOLVER_INGRESS_REJECTED", E,
+        "The solver Ingress for {host} was refused by admission",
+        "cert-manager could not create the HTTP-01 solver Ingress: {who} denied it ({detail}). "
+        "{why}",
+        "Challenge.status.reason or Warning Event PresentError \"Error presenting challenge: "
+        "admission webhook \\\"…\\\" denied the request: …\"; \"cannot be used with pathType "
+        "Exact\" against the controller version.",
+        "{action}",
+        fixes=("retry-challenge",),
+        checked="pkg/controller/acmechallenges/sync.go at v1.0.0 … v1.21.1 (PresentError Event, "
+        "status.reason), pkg/issuer/acme/http/ingress.go at v1.18.0 (pathType Exact) and "
+        "v1.18.1 … v1.21.1 (feature gate ACMEHTTP01IngressPathTypeExact, on by default)",
+    ),
+    CatalogEntry(
+        "HTTP01_GATEWAY_ROUTE_NOT_ACCEPTED", E,
+        "Solver HTTPRoute {route} is not {condition}",
+        "The HTTP-01 solver created HTTPRoute {route} for {host}, but {parent} reports "
+        "{condition}=False ({reason}: {message}). The Gateway does not route "
+        "/.well-known/acme-challenge/ to the solver, so the self-check and the CA fail.",
+        "HTTPRoute (gateway.networking.k8s.io/v1) labelled acme.cert-manager.io/http01-solver="
+        "true and owned by the Challenge: status.parents[].conditions Accepted / ResolvedRefs.",
+        "Fix the solver's gatewayHTTPRoute.parentRefs in the issuer (Gateway name, namespace, "
+        "sectionName of an HTTP listener on port 80) and allow routes from namespace "
+        "{namespace} on that listener (allowedRoutes), then retry the challenge.",
+        fixes=("retry-challenge",),
+        checked="pkg/issuer/acme/http/httproute.go at v1.15.0 … v1.21.1 (labels from "
+        "podLabels, controller ownerReference to the Challenge)",
+    ),
     # -- Secret, key, renewal and Vault codes (rules/secrets.py, rules/certificates.py) --
+    CatalogEntry(
+        "SECRET_SHARED_BY_CERTIFICATES", E,
+        "{count} Certificates write Secret {secret}; this one {role}",
+        "Certificates {others} and {name} all name spec.secretName {secret} in one namespace. "
+        "{owner} counts as the owner because {owner_why}. {effect}",
+        "Certificate.spec.secretName of every Certificate in the namespace; the Secret's "
+        "cert-manager.io/certificate-name annotation; Issuing/Ready reasons IncorrectCertificate "
+        "(\"Secret was issued for … you might have two conflicting Certificates pointing to the "
+        "same secret\"), IncorrectIssuer or SecretMismatch; the controller version (owner check "
+        "from v1.14.0).",
+        "Give each Certificate its own spec.secretName (e.g. {name}-tls), or delete the "
+        "duplicate Certificate; if one Secret must hold several names, put all dnsNames on one "
+        "Certificate ({owner}). Then renew the Certificate that moved.",
+        fixes=("renew",),
+        checked="internal/controller/certificates/certificates.go (CertificateOwnsSecret) and "
+        "pkg/controller/certificates/trigger/trigger_controller.go at v1.14.0 … v1.21.1 (owner "
+        "= annotated, else oldest; others skipped); trigger_controller.go at v1.13.6 (no check: "
+        "re-issue loop); internal/controller/certificates/policies/checks.go at v1.14.0 … "
+        "v1.21.1 (IncorrectCertificate)",
+    ),
+    CatalogEntry(
+        "CERTIFICATE_RENEWAL_LOOP", E, "Certificate {name} renews almost as soon as it is issued",
+        "{why}. The issued certificate is valid for {issued} while the renewal window is "
+        "{window}: cert-manager computes renewal from the issued notBefore/notAfter, so every "
+        "new certificate is due again at once (or ever sooner), hammering issuer {issuer} and "
+        "risking rate limits and an outage when the CA itself expires.",
+        "Certificate.status.notBefore/notAfter/renewalTime (or the Secret's tls.crt dates) "
+        "against spec.duration, renewBefore/renewBeforePercentage (default a third), computed "
+        "the way the running cert-manager version does; the CA's notAfter (ca.crt, or the CA "
+        "issuer's tls.crt) to spot a leaf cut at the CA's expiry.",
+        "Renew or replace the issuing CA of {issuer} (its certificate ends too soon, or the "
+        "Vault role/mount max_ttl caps the leaf), or lower spec.renewBefore on {name} below the "
+        "validity the CA actually grants; then renew.",
+        fixes=("renew",),
+        checked="pkg/controller/certificates/util.go at v1.0.4 (RenewBeforeExpiryDuration, "
+        "default 30d, >) and v1.2.0 (>=); util.go at v1.4.0 … v1.11.x and "
+        "pkg/util/pki/renewaltime.go at v1.12.0 … v1.15.5 (duration/3 unless renewBefore < "
+        "duration); renewaltime.go at v1.16.0 … v1.21.1 (renewBeforePercentage; inverted in "
+        "v1.16.0 … v1.16.2)",
+    ),
+    CatalogEntry(
+        "VAULT_AUTH_FAILED", E, "Vault authentication for {issuer} fails: {meaning}",
+        "cert-manager cannot log in to Vault at {server} with {method} auth ({meaning}). Without "
+        "a Vault token the issuer stays not ready and no CertificateRequest for it can be "
+        "signed; older releases also never retry such requests "
+        "(VAULT_PERMISSION_DENIED_NOT_RETRIED).",
+        "Vault Issuer/ClusterIssuer Ready=False reason VaultError \"Failed to initialize Vault "
+        "client: …\" or ErrInitIssuer Events, and CertificateRequests \"Failed to initialise "
+        "vault client for signing: …\", containing cert-manager's login wrappers (\"error "
+        "logging in to Vault server\", \"error calling Vault server\", \"while requesting a "
+        "Vault token using the Kubernetes auth\", \"while requesting a token for the service "
+        "account\") with Vault's answer (HTTP 400/403 on /v1/auth/…, \"invalid role or secret "
+        "ID\", \"service account name not authorized\", \"permission denied\").",
+        "Check {credentials} against Vault: log in by hand with the same credentials (vault "
+        "write auth/<mount>/login …), fix the role binding, secretId or token, and the Secret "
+        "cert-manager reads; then clear the failed requests and renew.",
+        fixes=("clear-failed-requests", "renew"),
+        checked="pkg/internal/vault/vault.go at v1.0.4; internal/vault/vault.go at v1.12.0 … "
+        "v1.21.1 (login wrappers); pkg/issuer/vault/setup.go at v1.0.4 … v1.21.1 (VaultError); "
+        "pkg/controller/certificaterequests/vault/vault.go at v1.0.4 … v1.21.1",
+    ),
+    CatalogEntry(
+        "SECRET_IS_ACME_ACCOUNT_KEY", E,
+        "Certificate {name} writes the ACME account key Secret {secret}",
+        "spec.secretName {secret} is the privateKeySecretRef of {issuer}. Issuing this "
+        "Certificate replaces tls.key in that Secret, so the ACME issuer loses its account key "
+        "and must register a new account (or fails to verify the old one) — and the next "
+        "account key overwrites the certificate's key in turn.",
+        "Certificate.spec.secretName equal to an ACME issuer's "
+        "spec.acme.privateKeySecretRef.name, in the Issuer's namespace or the cluster resource "
+        "namespace for a ClusterIssuer.",
+        "Change spec.secretName of Certificate {name} to a name of its own (e.g. {name}-tls) "
+        "and leave {secret} to {issuer}; if the account key was overwritten, delete {secret} "
+        "so the issuer registers a fresh account, then renew.",
+        fixes=("renew",),
+        checked="pkg/issuer/acme/setup.go at v1.0.4 … v1.21.1 (account key read from "
+        "privateKeySecretRef tls.key); pkg/controller/certificates/issuing at v1.0.4 … "
+        "v1.21.1 (writes tls.key/tls.crt of spec.secretName)",
+    ),
+    CatalogEntry(
+        "SECRET_IS_CA_ISSUER_KEYPAIR", E,
+        "Certificate {name} overwrites the key pair of {issuer}",
+        "spec.secretName {secret} is spec.ca.secretName of {issuer}, and this Certificate "
+        "{how}. Each issuance replaces the CA's certificate and key with a leaf, so the CA "
+        "issuer then signs with the wrong key (or fails: the leaf is not a CA) and everything "
+        "it issued stops chaining to the trusted CA.",
+        "Certificate.spec.secretName equal to a CA issuer's spec.ca.secretName (Issuer "
+        "namespace, or the cluster resource namespace for a ClusterIssuer), with "
+        "spec.issuerRef pointing at that CA issuer or spec.isCA unset. A CA Certificate issued "
+        "by another issuer (the selfSigned bootstrap) is not reported.",
+        "Give Certificate {name} its own spec.secretName; restore {secret} from the CA "
+        "Certificate that bootstraps it (or re-import the CA key pair), then renew the "
+        "certificates {issuer} signed.",
+        fixes=("renew",),
+        checked="pkg/issuer/ca/setup.go and pkg/controller/certificaterequests/ca/ca.go at "
+        "v1.0.4 … v1.21.1 (key pair read from spec.ca.secretName tls.crt/tls.key)",
+    ),
+    CatalogEntry(
+        "PRIVATE_KEY_CANNOT_REGENERATE", E,
+        "Certificate {name}: private key must change but rotationPolicy is Never",
+        "spec.privateKey no longer matches the key in Secret {secret}, and cert-manager may not "
+        "make a new key ({policy_why}). The keymanager refuses to reuse the old key and will "
+        "not generate one, so issuance never starts and the Certificate stays Issuing until it "
+        "expires.",
+        "Certificate Issuing/Ready message \"Existing private key is not up to date for "
+        "spec: […]\" (reason SecretMismatch); Warning Event CannotRegenerateKey \"User "
+        "intervention required: … cannot create new private key …\" (v1.9+) or DecodeFailed "
+        "\"… does not match requirements on Certificate resource …\" (v1.0–v1.8); "
+        "spec.privateKey.rotationPolicy and the controller version's default.",
+        "Set spec.privateKey.rotationPolicy: Always on Certificate {name} (or revert "
+        "spec.privateKey to the existing key's algorithm/size/encoding), or delete Secret "
+        "{secret} so a fresh key is made; then renew.",
+        fixes=("renew",),
+        checked="pkg/controller/certificates/keymanager/keymanager_controller.go at v1.0.4 … "
+        "v1.21.1 (CannotRegenerateKey from v1.9.0); internal/apis/certmanager/v1/defaults.go "
+        "at v1.18.0 … v1.21.1 (default Always: feature gate in v1.18/v1.19, GA in v1.20); "
+        "internal/controller/certificates/policies/checks.go (SecretMismatch)",
+    ),
+    CatalogEntry(
+        "VAULT_PATH_ISSUE_NOT_SIGN", E,
+        "{kind} {name} uses Vault's /issue/ endpoint ({path})",
+        "spec.vault.path {path} points at Vault's issue endpoint, which generates its own key "
+        "and ignores cert-manager's CSR. The certificate written to the Secret never matches "
+        "the private key cert-manager made (InvalidKeyPair), so cert-manager re-issues in a "
+        "loop and can create thousands of CertificateRequests.",
+        "Vault issuer spec.vault.path whose role segment follows 'issue' (pki/issue/<role>, "
+        "pki/issuer/<ref>/issue/<role>); Certificates under it with InvalidKeyPair / \"private "
+        "key does not match\" messages.",
+        "Set spec.vault.path of {kind} {name} to {sign_path} (the sign endpoint); grant the "
+        "Vault policy update on that path; then delete the surplus CertificateRequests and "
+        "renew.",
+        fixes=("clear-failed-requests", "renew"),
+        checked="internal/vault/vault.go at v1.12.0 … v1.21.1 and pkg/internal/vault/vault.go "
+        "at v1.0.4 (CSR posted to /v1/<path>); "
+        "internal/controller/certificates/policies/checks.go at v1.21.1 (InvalidKeyPair)",
+    ),
+    CatalogEntry(
+        "SECRET_WRITTEN_BY_OTHER_CONTROLLER", E,
+        "Secret {secret} is also managed by {tool}",
+        "Secret {secret} of Certificate {name} carries another tool's marks ({signs}), and "
+        "cert-manager reports it as not matching ({reason}). The other tool rewrites the "
+        "Secret (or reverts cert-manager's writes), cert-manager re-issues, and the two fight "
+        "over it.",
+        "Secret annotations/labels/ownerReferences of Helm (meta.helm.sh/release-name, "
+        "managed-by Helm), Sealed Secrets, External Secrets (reconcile.external-secrets.io), "
+        "Argo CD, Flux, kapp, replicators, or a cert-manager.io/certificate-name naming another "
+        "Certificate — together with Certificate Issuing=True/Ready=False reasons "
+        "SecretMismatch, IncorrectIssuer, IncorrectCertificate, InvalidKeyPair, "
+        "SecretManagedMetadataMismatch, SecretOwnerRefMismatch.",
+        "Stop {tool} from managing Secret {secret} (remove it from the chart/ExternalSecret/"
+        "SealedSecret or point that at another name), or give Certificate {name} a different "
+        "spec.secretName; then renew.",
+        fixes=("renew",),
+        checked="internal/controller/certificates/policies/checks.go and policies.go at "
+        "v1.14.0 … v1.21.1; pkg/controller/certificates/trigger/policies/policies.go at v1.0.4",
+    ),
     # -- controller, webhook and fallback codes (rules/components.py, rules/stuck.py) --
+    CatalogEntry(
+        "CONTROLLER_NOT_RUNNING", E, "cert-manager's controller is not running: {why}",
+        "The controller Deployment {name} has no ready replica ({why}). Nothing issues, "
+        "renews or retries while it is down, and every Ready condition in this tree is stale: "
+        "it says what was true when the controller last ran.",
+        "The controller Deployment's spec.replicas and status.readyReplicas and "
+        "conditions[Available]; its Pods' containerStatuses (waiting reason "
+        "CrashLoopBackOff/ImagePullBackOff, lastState.terminated reason OOMKilled, "
+        "restartCount).",
+        "Bring the controller back first: scale {name} up if it was scaled to zero; for a "
+        "crash loop read `kubectl logs -n <namespace> deploy/{name} --previous`; for "
+        "OOMKilled raise resources.limits.memory (large clusters need more than the chart's "
+        "default). Then re-check: the other findings will change.",
+        checked="Kubernetes apps/v1 Deployment and core/v1 Pod status (not a cert-manager "
+        "message); controller labels from deploy/charts/cert-manager/templates/deployment.yaml "
+        "at v1.0.4 … v1.21.1",
+    ),
+    CatalogEntry(
+        "WEBHOOK_CA_NOT_INJECTED", E, "{kind} {name} has {why}: cainjector is not working",
+        "cainjector should copy the CA from Secret {secret} into every webhook's "
+        "clientConfig.caBundle of {name}. Without it the API server cannot verify cert-manager's "
+        "webhook, and creating or changing any cert-manager object fails with \"x509: "
+        "certificate signed by unknown authority\".",
+        "Validating/MutatingWebhookConfiguration annotated cert-manager.io/inject-ca-from-secret: "
+        "webhooks[].clientConfig.caBundle empty, or not equal to the named Secret's ca.crt; the "
+        "cainjector Deployment's ready replicas and Pod states.",
+        "Check the cainjector Deployment and its logs (`kubectl logs -n <namespace> "
+        "deploy/<release>-cainjector`); it needs RBAC to read Secret {secret} and to patch "
+        "webhook configurations. Once it runs, the caBundle fills within seconds.",
+        checked="annotation WantInjectFromSecretAnnotation in pkg/apis/certmanager/v1/types.go "
+        "and deploy/charts/cert-manager/templates/webhook-{mutating,validating}-webhook.yaml at "
+        "v1.0.4 … v1.21.1",
+    ),
     CatalogEntry(
         "ISSUANCE_STUCK_UNRECOGNISED", W, "Certificate {name} is stuck ({why}); cause not "
         "recognised",

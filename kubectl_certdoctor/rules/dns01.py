@@ -1,4 +1,17 @@
-"""DNS-01 rule: the TXT record is presented but cert-manager's own check cannot see it."""
+"""DNS-01 rule: the TXT record is presented but cert-manager's own check cannot see it.
+
+Only a presented record can be "pending propagation". cert-manager's Challenge controller
+(pkg/controller/acmechallenges/sync.go, v1.0.4 … v1.21.1; the wording moved to readiness.go
+in v1.21) sets ``status.presented`` true once the solver's Present succeeded, then runs
+the solver's Check and, while it fails, writes "Waiting for DNS-01 challenge propagation:
+<err>" to ``status.reason``. The DNS solver's Check (pkg/issuer/acme/dns/dns.go) fails with
+"DNS record for %q not yet propagated", or with the util/wait.go errors of the SOA/NS walk
+("Could not find the SOA record in the DNS tree …" from v1.4.0, "Could not find the start
+of authority" before; "NS %s returned %s for %s"; "When querying the SOA record … rcode was
+expected to be 'NOERROR' or 'NXDOMAIN'"). A solver that could not create the record leaves
+``presented`` false and its error in ``status.reason``: that is a provider failure, judged
+by rules/dns01_provider.py, never propagation.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +25,17 @@ from kubectl_certdoctor.rules.util import age, field_ev
 
 #: normal propagation takes a minute or two; only report what is stuck longer
 GRACE = timedelta(minutes=5)
-_SIGNS = ("not yet propagated", "soa record", "challenge propagation", "nxdomain", "servfail")
+#: the prefix readiness/sync.go writes while the self-check fails
+WAITING = "waiting for dns-01 challenge propagation"
+#: what the DNS solver's Check says (dns.go, util/wait.go), for reasons without the prefix
+_SIGNS = ("not yet propagated", "could not find the soa record", "start of authority",
+          "could not determine the zone", "could not determine authoritative nameservers",
+          "rcode was expected to be")
 
 
 def dns01_propagation_pending(graph: Graph, now: datetime) -> list[Finding]:
-    """Pending DNS-01 Challenges past the grace period: either the record is presented but
-    not visible to cert-manager's check, or the solver could not create it at all."""
+    """Pending DNS-01 Challenges past the grace period whose record cert-manager presented
+    (status.presented true) but whose self-check still fails."""
     out: list[Finding] = []
     for node in graph.of_kind("Challenge"):
         obj = node.obj or {}
@@ -25,30 +43,26 @@ def dns01_propagation_pending(graph: Graph, now: datetime) -> list[Finding]:
             continue
         if text(dig(obj, "status", "state")) not in ("pending", ""):
             continue
+        if dig(obj, "status", "presented") is not True:
+            continue  # never presented: the provider refused it (dns01_provider.py)
         reason = text(dig(obj, "status", "reason"))
-        presented = dig(obj, "status", "presented") is True
-        propagation = any(s in reason.lower() for s in _SIGNS)
-        if not reason or (presented and not propagation):
+        low = reason.lower()
+        if not (low.startswith(WAITING) or any(s in low for s in _SIGNS)):
             continue
         a = age(obj, now)
         if a is not None and a < GRACE:
             continue
         host = text(dig(obj, "spec", "dnsName"))
         fqdn = f"_acme-challenge.{host.removeprefix('*.')}"
-        if presented or propagation:
-            detail = (f"cert-manager presented the TXT record {fqdn} but its own check does not "
-                      "see it yet. The record may not have propagated, or cert-manager asks "
-                      "resolvers with a different view (split-horizon DNS, stale caches, wrong "
-                      "authoritative servers).")
-        else:
-            detail = (f"The DNS-01 solver could not create the TXT record {fqdn}: the DNS "
-                      "provider refused the change (credentials, TSIG key, zone or permissions), "
-                      "so there is nothing to propagate and the Challenge stays pending.")
+        detail = (f"cert-manager presented the TXT record {fqdn} but its own check does not "
+                  "see it yet. The record may not have propagated, or cert-manager asks "
+                  "resolvers with a different view (split-horizon DNS, stale caches, wrong "
+                  "authoritative servers).")
         ev = [field_ev("Challenge", "status.reason", reason),
-              field_ev("Challenge", "status.presented", dig(obj, "status", "presented"))]
+              field_ev("Challenge", "status.presented", True)]
         if a is not None:
             ev.append(f"Challenge pending for {int(a.total_seconds() // 60)} minutes")
         out.append(make("DNS01_PROPAGATION_PENDING", node.ref, ev,
-                        data={"host": host, "fqdn": fqdn, "presented": presented},
+                        data={"host": host, "fqdn": fqdn, "presented": True},
                         host=host, reason=reason, detail=detail))
     return out

@@ -87,9 +87,86 @@ EXAMPLES: dict[str, str] = {
     "ISSUANCE_STUCK_UNRECOGNISED": "Certificate web: not Ready for 2d; Challenge.status.reason: "
                                    "\"Error presenting challenge: …\"",
     # -- DNS-01 examples --
+    "DNS01_PROVIDER_PERMISSION_DENIED": "Challenge.status.reason: \"failed to change Route 53 "
+                                        "record set: AccessDenied: User: arn:aws:sts::…:"
+                                        "assumed-role/cert-manager/… is not authorized to "
+                                        "perform: route53:ChangeResourceRecordSets …\"",
+    "DNS01_PROVIDER_CREDENTIALS_INVALID": "Challenge web-1-2-3 Event PresentError: \"Error "
+                                          "presenting challenge: failed to determine Route 53 "
+                                          "hosted zone ID: … api error SignatureDoesNotMatch: "
+                                          "The request signature we calculated does not "
+                                          "match …\"",
+    "DNS01_ZONE_NOT_FOUND": "Challenge.status.reason: \"Could not find the SOA record in the DNS "
+                            "tree for the domain '_acme-challenge.www.example.com.' using "
+                            "nameservers [10.96.0.10:53]\"",
+    "DNS01_CREDENTIALS_SECRET_NOT_FOUND": "Challenge.status.reason: \"error getting cloudflare "
+                                          "secret: secret \\\"cloudflare-api-token\\\" not "
+                                          "found\"",
+    "DNS01_WEBHOOK_SOLVER_UNAVAILABLE": "Challenge.status.reason: \"the server could not find "
+                                        "the requested resource (post "
+                                        "dnspod.acme.example.com)\"",
+    "DNS01_AMBIENT_CREDENTIALS_DISABLED": "Challenge.status.reason: \"error instantiating "
+                                          "route53 challenge solver: unable to construct "
+                                          "route53 provider: empty credentials; perhaps you "
+                                          "meant to enable ambient credentials?\"",
     # -- ACME examples --
+    "ACME_ACCOUNT_KEY_SECRET_UNREADABLE": "ClusterIssuer.status.conditions[Ready]: False, reason "
+                                          "ErrVerifyACMEAccount, message \"Failed to verify ACME "
+                                          "account: context deadline exceeded\"",
+    "ACME_ACCOUNT_REGISTRATION_REJECTED": "ClusterIssuer.status.conditions[Ready]: False, reason "
+                                          "ErrRegisterACMEAccount, message \"Failed to register "
+                                          "ACME account: 400 urn:ietf:params:acme:error:"
+                                          "invalidContact: Error validating contact(s) :: …\"",
+    "ACME_NO_MATCHING_SOLVER": "a.example.com: solvers[0] (dns01): dnsZones [\"example.org\"] do "
+                               "not contain a.example.com",
+    "ACME_WILDCARD_NEEDS_DNS01": "solvers[0] (http01) matches *.example.com, but HTTP-01 cannot "
+                                 "validate a wildcard",
+    "ACME_UNSUPPORTED_IDENTIFIER": 'Certificate.spec.uris: ["spiffe://cluster.local/ns/a/sa/b"]',
+    "COMMON_NAME_TOO_LONG": 'Order.status.reason: "Failed to finalize Order: 400 urn:ietf:params:'
+                            'acme:error:badCSR: Error finalizing order :: CN was longer than 64 '
+                            'bytes"',
+    "ACME_AUTHORIZATION_INVALID": 'Challenge.status.state: "expired"',
+    "ACME_CAA_FORBIDS": 'Challenge.status.reason: "CAA record for example.com prevents issuance"',
+    "ACME_DNS_LOOKUP_FAILED": 'Challenge.status.reason: "DNS problem: NXDOMAIN looking up A for '
+                              'www.example.com - check that a DNS record exists for this domain"',
+    "HTTP01_SELF_CHECK_WRONG_STATUS": "Challenge.status.reason: \"Waiting for HTTP-01 challenge "
+                                      "propagation: wrong status code '503', expected '200'\"",
+    "HTTP01_SOLVER_INGRESS_REJECTED": "Challenge Event PresentError: \"Error presenting challenge: "
+                                      "admission webhook \\\"validate.nginx.ingress.kubernetes.io"
+                                      "\\\" denied the request: ingress contains invalid paths: "
+                                      "path /.well-known/acme-challenge/x cannot be used with "
+                                      "pathType Exact\"",
+    "HTTP01_GATEWAY_ROUTE_NOT_ACCEPTED": "HTTPRoute web/cm-acme-http-solver-x status.parents"
+                                         "[web/gw].conditions[Accepted]: False, reason "
+                                         "NotAllowedByListeners",
     # -- Secret/key/renewal/Vault examples --
+    "SECRET_SHARED_BY_CERTIFICATES": "Certificates in web with secretName web-tls: web, "
+                                     "web-www; Secret web-tls annotation "
+                                     "cert-manager.io/certificate-name: web",
+    "CERTIFICATE_RENEWAL_LOOP": "Certificate.status notBefore 2026-11-23T06:00:00Z, notAfter "
+                                "2026-11-25T06:00:00Z (issued for 2d); Secret ca.crt notAfter "
+                                "2026-11-25T06:00:00Z: the leaf was cut at the CA's own expiry",
+    "VAULT_AUTH_FAILED": "ClusterIssuer.status.conditions[Ready]: False, reason VaultError, "
+                         "message \"Failed to initialize Vault client: error logging in to "
+                         "Vault server: Error making API request. URL: PUT https://vault:8200/"
+                         "v1/auth/approle/login Code: 400. Errors: * invalid role or secret "
+                         "ID\"",
+    "SECRET_IS_ACME_ACCOUNT_KEY": "Certificate.spec.secretName: \"letsencrypt-prod\"; "
+                                  "ClusterIssuer letsencrypt-prod "
+                                  "spec.acme.privateKeySecretRef.name: 'letsencrypt-prod'",
+    "SECRET_IS_CA_ISSUER_KEYPAIR": "Certificate.spec.secretName: \"root-ca\"; Issuer "
+                                   "pki/ca-issuer spec.ca.secretName: 'root-ca'",
+    "PRIVATE_KEY_CANNOT_REGENERATE": "Certificate.status.conditions[Issuing]: True, reason "
+                                     "SecretMismatch, message \"Existing private key is not up "
+                                     "to date for spec: [spec.privateKey.algorithm]\"",
+    "VAULT_PATH_ISSUE_NOT_SIGN": "ClusterIssuer.spec.vault.path: \"pki_int/issue/example-dot-com\"",
+    "SECRET_WRITTEN_BY_OTHER_CONTROLLER": "Secret web-tls: Helm release (annotation "
+                                          "meta.helm.sh/release-name: 'web')",
     # -- controller/webhook examples --
+    "CONTROLLER_NOT_RUNNING": "Pod cert-manager-7d9f… container cert-manager-controller: "
+                              "CrashLoopBackOff, last exit OOMKilled, 14 restarts",
+    "WEBHOOK_CA_NOT_INJECTED": "webhooks with an empty clientConfig.caBundle: "
+                               "webhook.cert-manager.io",
 }
 
 

@@ -111,13 +111,61 @@ def _ev(node: Node, reason: str) -> list[str]:
     return [field_ev("Challenge", "status.reason", reason)]
 
 
+def status_code(sc: SelfCheck) -> str:
+    """The HTTP status of a ``status`` self-check ('' for other kinds)."""
+    return sc.detail.split()[1] if sc.kind == "status" and len(sc.detail.split()) > 1 else ""
+
+
 def self_check_404(graph: Graph, now: datetime) -> list[Finding]:
+    """HTTP01_SELF_CHECK_404: a 404 (or a 200 with the wrong body); other status codes are
+    HTTP01_SELF_CHECK_WRONG_STATUS."""
     out: list[Finding] = []
     for node, reason, sc in http01_challenges(graph):
-        if sc.kind in ("status", "body"):
+        if sc.kind == "body" or (sc.kind == "status" and status_code(sc) == "404"):
             host = _host(node.obj or {})
             out.append(make("HTTP01_SELF_CHECK_404", node.ref, _ev(node, reason),
                             data={"host": host}, host=host, got=sc.detail))
+    return out
+
+
+#: what a non-404 answer to the self-check means, and what to do about it
+_STATUS_MEANING: dict[str, tuple[str, str]] = {
+    "403": ("Something in front of the solver refuses the path: an ingress allow-list / "
+            "whitelist-source-range, a WAF, basic auth or an authentication annotation on the "
+            "site Ingress that also covers /.well-known/acme-challenge/.",
+            "Exempt /.well-known/acme-challenge/ from the access rule (allow-list, auth, WAF) "
+            "for {host}."),
+    "401": ("Authentication in front of the site (auth-url/basic auth on the Ingress or the "
+            "proxy) also covers /.well-known/acme-challenge/.",
+            "Exempt /.well-known/acme-challenge/ from authentication for {host}."),
+    "5xx": ("The request reached the ingress controller but the backend failed: the solver "
+            "Service has no ready endpoints (solver pod not running, NetworkPolicy blocking "
+            "the controller → solver pod on port 8089), or a proxy in front has no healthy "
+            "upstream.",
+            "Check the cm-acme-http-solver pod and Service for {host} (Running, endpoints), "
+            "allow ingress traffic to it on port 8089 in NetworkPolicies."),
+    "other": ("The answer came from something that does not serve the token as "
+              "cert-manager's solver would.",
+              "Find which server answers for {host} (http01 probe) and route "
+              "/.well-known/acme-challenge/ to the solver."),
+}
+
+
+def self_check_wrong_status(graph: Graph, now: datetime) -> list[Finding]:
+    """HTTP01_SELF_CHECK_WRONG_STATUS: the self-check got a status other than 200 and 404
+    ("wrong status code '%d', expected '200'", pkg/issuer/acme/http/http.go v1.0.0 …
+    v1.21.1)."""
+    out: list[Finding] = []
+    for node, reason, sc in http01_challenges(graph):
+        code = status_code(sc)
+        if sc.kind != "status" or code in ("", "404"):
+            continue
+        key = code if code in _STATUS_MEANING else ("5xx" if code.startswith("5") else "other")
+        meaning, action = _STATUS_MEANING[key]
+        host = _host(node.obj or {})
+        out.append(make("HTTP01_SELF_CHECK_WRONG_STATUS", node.ref, _ev(node, reason),
+                        data={"host": host, "status": code}, host=host, status=code,
+                        meaning=meaning, action=action.format(host=host)))
     return out
 
 

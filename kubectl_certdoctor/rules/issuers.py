@@ -6,7 +6,7 @@ from datetime import datetime
 
 from kubectl_certdoctor.graph import Graph, issuer_ref_of
 from kubectl_certdoctor.objects import as_dict, dig, name, namespace
-from kubectl_certdoctor.rules.acme import account_mismatch, acme_network_error
+from kubectl_certdoctor.rules.acme_account import explained_issuer
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding
 from kubectl_certdoctor.rules.util import cond_ev, cond_text, field_ev
@@ -58,7 +58,8 @@ def issuer_not_ready(graph: Graph, now: datetime) -> list[Finding]:
             st, reason, msg = cond_text(obj, "Ready")
             if st != "False":
                 continue
-            if acme_network_error(graph, obj) or account_mismatch(obj):
+            # the ACME account codes name these; ACME_ACCOUNT_SERVER_MISMATCH is only context
+            if explained_issuer(graph, obj):
                 continue
             out.append(make(
                 "ISSUER_NOT_READY", node.ref, [cond_ev(kind, obj, "Ready")],

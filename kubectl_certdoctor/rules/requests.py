@@ -61,8 +61,15 @@ def request_denied(graph: Graph, now: datetime) -> list[Finding]:
 
 
 def request_not_approved(graph: Graph, now: datetime) -> list[Finding]:
+    """Approval (the Approved/Denied conditions) exists from v1.3.0
+    (CertificateRequestConditionApproved in pkg/apis/certmanager/v1/types_certificaterequest.go
+    at v1.3.0; absent at v1.2.0): an older controller never writes it, and never waits for it."""
     from kubectl_certdoctor.backoff import human
+    from kubectl_certdoctor.versions import Version
 
+    found = controller_version(graph.objs)
+    if found is not None and found[0] < Version(1, 3, 0):
+        return []
     out: list[Finding] = []
     for node in _current(graph):
         obj = node.obj or {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from kubectl_certdoctor.graph import Graph, Node, subtree
 from kubectl_certdoctor.objects import Ref, condition, dig, parse_time, text
@@ -134,7 +135,7 @@ def unexplained(graph: Graph, now: datetime, findings: Iterable[Finding]) -> lis
             ev.append(field_ev(ref.kind, path, msg) if not path.startswith("Event")
                       else f"{ref.kind} {ref.name} {path}: {msg}")
             where, message = f"{ref.kind} {ref.name}", msg
-            data = {"blocked_by": {"kind": ref.kind, "namespace": ref.namespace,
+            data: dict[str, Any] = {"blocked_by": {"kind": ref.kind, "namespace": ref.namespace,
                                    "name": ref.name}, "message": msg}
         else:
             where, message = f"Certificate {cert.ref.name}", "(no message recorded)"

@@ -143,7 +143,9 @@ class CertTree(Tree[str]):
         assert a is not None
         worst = a.worst(node)
         code = (worst.code, worst.severity) if worst is not None else None
-        content: LabelKey = (node.status, node.reason, code, node.ref, node.obj is None)
+        blocked = a.blocker(node) if node.ref.kind == "Certificate" else None
+        bkey = (blocked[0].id, blocked[1].code) if blocked is not None else None
+        content: LabelKey = (node.status, node.reason, code, node.ref, node.obj is None, bkey)
         age: LabelKey = (node.age, int((a.now - node.age).total_seconds() // 60)
                          if node.age is not None else 0)
         old = self._keys.get(node.id)
@@ -154,7 +156,7 @@ class CertTree(Tree[str]):
         if old is not None and old == (content, age) and not flashing:
             return None
         self._keys[node.id] = (content, age)
-        return node_label(node, a.now, worst, flash=flashing)
+        return node_label(node, a.now, worst, flash=flashing, blocked=blocked)
 
     def _reconcile(self, parent: TreeNode[str], kids: list[Node], flash: bool,
                    only: set[str] | None = None) -> None:
@@ -281,7 +283,8 @@ class CertTree(Tree[str]):
             tn = self._index.get(i)
             n = a.graph.nodes.get(i)
             if tn is not None and n is not None:
-                tn.set_label(node_label(n, a.now, a.worst(n)))
+                tn.set_label(node_label(n, a.now, a.worst(n), blocked=a.blocker(n)
+                                        if n.ref.kind == "Certificate" else None))
         if self._flash_until:
             self.set_timer(0.2, self._unflash)
 

@@ -384,6 +384,12 @@ def describe(node: Node, a: Analysis, actions: list[Action]) -> list[RenderableT
     obj = node.obj or {}
     fs = a.by_object.get(node.ref, [])
     out: list[RenderableType] = [title(node, a)]
+    blocked = a.blocker(node)
+    if blocked is not None:
+        bn, bf = blocked
+        out.append(Text.assemble(("Blocked by: ", "bold"), f"{bn.ref.kind} {where(bn)} — ",
+                                 (bf.code, SEVERITY_TEXT[bf.severity]), f"  {bf.title}",
+                                 ("   [b] go there", "dim")))
     out += [_section(f"Findings ({len(fs)})"), findings_block(fs, actions)]
     note = actions_note(actions)
     if note is not None:

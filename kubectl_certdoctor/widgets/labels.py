@@ -57,8 +57,9 @@ def where(node: Node) -> str:
 
 
 def node_label(node: Node, now: datetime, worst: Finding | None, *,
-               flash: bool = False) -> Text:
-    """``✖ Certificate default/web 3d [ISSUANCE_BACKOFF] next retry in 43m``."""
+               flash: bool = False, blocked: tuple[Node, Finding] | None = None) -> Text:
+    """``✖ Certificate default/web 3d [ISSUANCE_BACKOFF] next retry in 43m``; a row whose
+    cause sits below it (``blocked``) says so: ``⇣ Challenge web-1-o-ch: CODE``."""
     style = COLOUR.get(node.status, "")
     t = Text()
     if node.obj is None and node.ref.kind == "Orphans":
@@ -90,6 +91,11 @@ def node_label(node: Node, now: datetime, worst: Finding | None, *,
         t.append("  ")
         reason_style = style if node.status in PROBLEM else "dim"
         t.append(node.reason, style=reason_style)
+    if blocked is not None and (worst is None or worst.severity is Severity.INFO):
+        bn, bf = blocked
+        t.append("  ⇣ ", style=SEVERITY_TEXT[bf.severity])
+        t.append(f"{bn.ref.kind} {bn.ref.name}: ", style="dim")
+        t.append(bf.code, style=SEVERITY_TEXT[bf.severity])
     if flash:
         t.stylize(FLASH_STYLE)
     return t

@@ -117,3 +117,56 @@ def event(name: str, ns: str, kind: str, obj_name: str, obj_ns: str, message: st
 
 def objset(*objs: Obj) -> ObjectSet:
     return ObjectSet.from_objects(objs, source="test")
+
+
+# -- DNS-01 provider factories (tests/test_rules_dns01_v2.py) -------------------------------
+def dns01_chain(reason: str, solver: dict[str, Any], ns: str = "default",
+                kind: str = "ClusterIssuer", issuer_name: str = "le", presented: bool = False,
+                host: str = "www.example.com", cert_ready: str = "False") -> list[Obj]:
+    """An ACME issuer with ``solver`` and one stuck Certificate whose DNS-01 Challenge has
+    ``reason`` (as cert-manager writes it when Present fails: presented false)."""
+    iss = issuer(issuer_name, None if kind == "ClusterIssuer" else ns, spec={"acme": {
+        "server": "https://acme.test/directory", "privateKeySecretRef": {"name": "acct"},
+        "solvers": [solver]}})
+    cert = certificate("web", ns, issuer=issuer_name, kind=kind, ready=cert_ready,
+                       dns=(host,))
+    cr = request("web-1", "web", ns, issuer=issuer_name, kind=kind,
+                 conds=[cond("Approved", "True"), cond("Ready", "False", "Pending", "w")])
+    od = order("web-1-1", "web-1", ns, issuer=issuer_name, kind=kind)
+    ch = challenge("web-1-1-0", "web-1-1", ns, reason=reason, ctype="DNS-01", host=host,
+                   issuer=issuer_name, kind=kind, solver=solver)
+    ch["status"]["presented"] = presented
+    return [iss, cert, cr, od, ch]
+
+
+def present_error(ch_name: str, ns: str, message: str, name: str = "ev-present") -> Obj:
+    """The Warning Event cert-manager records when presenting fails (sync.go)."""
+    return event(name, ns, "Challenge", ch_name, ns, f"Error presenting challenge: {message}",
+                 -timedelta(minutes=1), reason="PresentError")
+
+
+def secret(name: str, ns: str) -> Obj:
+    """A Secret as the store keeps it (metadata only)."""
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": meta(name, ns), "data": {}}
+
+
+def apiservice(group: str, available: str = "True", reason: str = "",
+               message: str = "") -> Obj:
+    """The APIService a webhook DNS-01 solver registers (v1alpha1.<groupName>)."""
+    return {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService",
+            "metadata": meta(f"v1alpha1.{group}", None),
+            "spec": {"group": group, "version": "v1alpha1",
+                     "service": {"name": "webhook", "namespace": "cert-manager"}},
+            "status": {"conditions": [cond("Available", available, reason, message)]}}
+
+
+def controller(version: str = "v1.21.1", args: list[str] | None = None) -> Obj:
+    """The cert-manager controller Deployment (image tag = version)."""
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": meta("cert-manager", "cert-manager", labels={
+                "app.kubernetes.io/name": "cert-manager",
+                "app.kubernetes.io/component": "controller"}),
+            "spec": {"template": {"spec": {"containers": [{
+                "name": "cert-manager-controller",
+                "image": f"quay.io/jetstack/cert-manager-controller:{version}",
+                "args": args if args is not None else ["--v=2"]}]}}}}
