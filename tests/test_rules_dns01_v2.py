@@ -525,3 +525,31 @@ def test_malformed_solver_does_not_raise() -> None:
         objs = dns01_chain("secret \"x\" not found", {"dns01": {}})
         objs[-1]["spec"]["solver"] = bad
         run(*objs)
+
+
+def test_webhook_zone_error_wins_over_a_down_apiservice() -> None:
+    # dns.go prepareChallengeRequest looks the zone up before calling the webhook: a zone
+    # error is the current failure even while the APIService is down
+    api = apiservice("acme.example.com", "False", "MissingEndpoints")
+    one("DNS01_ZONE_NOT_FOUND", *dns01_chain(ZONES[0][1], WEBHOOK), api)
+
+
+def test_no_ambient_aws_credentials_found() -> None:
+    # aws-sdk-go v1 with no IRSA/instance profile on the controller (ClusterIssuer: allowed)
+    reason = ("failed to determine Route 53 hosted zone ID: NoCredentialProviders: no valid "
+              "providers in chain. Deprecated.\n\tFor verbose messaging see "
+              "aws.Config.CredentialsChainVerboseErrors")
+    f = one("DNS01_PROVIDER_CREDENTIALS_INVALID", *dns01_chain(reason, ROUTE53_AMBIENT))
+    assert "eks.amazonaws.com/role-arn" in f.remedy and "ambient" in f.remedy
+
+
+def test_network_errors_are_not_provider_verdicts() -> None:
+    # rfc2136.go "DNS update failed: %v" around a network error: nothing to say about
+    # credentials or permissions (the fallback quotes it)
+    objs = dns01_chain("DNS update failed: read udp 10.0.0.1:5353->10.0.0.53:53: i/o timeout",
+                       RFC2136)
+    got = codes(*objs)
+    assert not {c for c in got if c.startswith("DNS01_")} and FALLBACK in got
+    # miekg/dns ErrTime ("bad time") through the same wrapping: the TSIG clock check
+    assert classify("DNS update failed: dns: bad time", "rfc2136")[0].code == \
+        "DNS01_PROVIDER_CREDENTIALS_INVALID"  # type: ignore[index]

@@ -158,10 +158,13 @@ FAMILIES: tuple[Family, ...] = (
        "(UnrecognizedClientException)"),
     _f(CREDS, r"expiredtoken|security token included in the request is expired",
        "the AWS session token has expired (ExpiredToken)"),
+    _f(CREDS, r"invalididentitytoken", "AWS STS did not accept the web identity token "
+       "(InvalidIdentityToken: OIDC provider or audience)"),
     # Cloudflare (cloudflare.go "Error: <code>: <message>"; 6003/6103/6111, 9103, 9109)
     _f(CREDS, r"invalid request headers|invalid format for (?:authorization|x-auth-key|"
               r"x-auth-email) header|unknown x-auth-key|invalid api token|invalid access token"
-              r"|cloudflare api (?:key|token) is invalid|cloudflare (?:key|token) invalid",
+              r"|unable to authenticate request|cloudflare api (?:key|token) is invalid"
+              r"|cloudflare (?:key|token) invalid",
        "Cloudflare rejected the API key/token (wrong kind, malformed or revoked)"),
     # Azure AD (AADSTS7000215 invalid secret, 7000222 expired, 700016 unknown app, 90002
     # unknown tenant, 70021 no federated credential) and the v1.20+ redaction type name
@@ -172,19 +175,26 @@ FAMILIES: tuple[Family, ...] = (
     _f(CREDS, r"invalid_grant|invalid jwt", "Google did not accept the service account key"),
     # DigitalOcean 401
     _f(CREDS, r"unable to authenticate you", "DigitalOcean rejected the API token"),
+    # Akamai EdgeGrid 401
+    _f(CREDS, r"invalid authorization token|the signature does not match",
+       "Akamai rejected the API client credentials"),
     # RFC2136 / TSIG (miekg/dns ErrAuth, ErrSig, ErrKey; server TSIG errors)
     _f(CREDS, r"dns: bad authentication|dns: bad signature|dns: bad key\b|tsig verify failure"
               r"|\bbadsig\b|\bbadkey\b",
        "the DNS server did not accept the TSIG key (name, algorithm or secret differ)"),
+    _f(CREDS, r"dns: bad time|\bbadtime\b", "the DNS server rejected the TSIG signature's "
+       "time (the clocks of cert-manager and the DNS server differ)"),
     # permission: the credentials are valid but not allowed
-    _f(PERM, r"\baccessdenied\b|is not authorized to perform|not authorized to perform",
+    _f(PERM, r"\baccessdenied|is not authorized to perform|not authorized to perform",
        "AWS IAM denied the action (AccessDenied)"),
     _f(PERM, r"requires permission", "the Cloudflare API token lacks a permission"),
     _f(PERM, r"\b10000: authentication error|authentication error", "Cloudflare answered "
        "10000 Authentication error: the token is not allowed on this zone", "cloudflare"),
     _f(PERM, r"authorizationfailed|does not have authorization to perform",
        "Azure RBAC denied the action (AuthorizationFailed)"),
-    _f(PERM, r"insufficient authentication scopes|does not have dns\.|error 403",
+    _f(PERM, r"insufficient authentication scopes|does not have dns\.|error 403|the caller "
+             r"does not have permission|permission denied on resource|required '[^']+' "
+             r"permission",
        "Google Cloud IAM denied the action (403)"),
     _f(PERM, r"you do not have access for the attempted action",
        "the DigitalOcean token lacks write scope"),
@@ -339,8 +349,9 @@ class Diagnosis:
 def diagnose(graph: Graph, ctx: Context) -> Diagnosis | None:
     """The one cause this Challenge's failure is recognised as (None: none)."""
     msgs, notes = _messages(graph, ctx)
-    if ctx.solver.provider == "webhook":
-        d = _webhook(graph, ctx, msgs, notes)
+    webhook = ctx.solver.provider == "webhook"
+    if webhook:
+        d = _webhook(graph, ctx, msgs, notes, by_message=True)
         if d is not None:
             return d
     for ev, msg in msgs:
@@ -352,6 +363,10 @@ def diagnose(graph: Graph, ctx: Context) -> Diagnosis | None:
         evidence = [ev, *notes] if ev.startswith("Challenge.") else \
             [field_ev("Challenge", "status.reason", ctx.reason), ev, *notes]
         return _BUILD[fam.code](graph, ctx, evidence, values, msg)
+    if webhook:
+        d = _webhook(graph, ctx, msgs, notes, by_message=False)
+        if d is not None:
+            return d
     if not ctx.reason and not msgs:
         return None  # cert-manager has not tried yet (or left no trace): nothing to judge
     return _inferred(graph, ctx, msgs, notes)
@@ -406,6 +421,19 @@ def _hint_perm(ctx: Context) -> str:
 
 def _hint_creds(ctx: Context) -> str:
     c = ctx.solver.config
+    if ctx.solver.ambient and ctx.solver.provider in AMBIENT_PROVIDERS:
+        return {
+            "route53": "The controller found no usable ambient AWS credentials: annotate its "
+                       "ServiceAccount with eks.amazonaws.com/role-arn (IRSA) or set up EKS Pod "
+                       "Identity / an instance profile, or give the solver explicit "
+                       "credentials.",
+            "cloudDNS": "The controller found no usable ambient Google credentials: bind its "
+                        "Kubernetes ServiceAccount to a Google service account (GKE Workload "
+                        "Identity), or give the solver serviceAccountSecretRef.",
+        }.get(ctx.solver.provider, "The controller's ambient Azure identity was not accepted: "
+                                   "check the managed identity's clientID/resourceID or the "
+                                   "workload identity's federated credential, or give the "
+                                   "solver clientID, tenantID and clientSecretSecretRef.")
     return {
         "route53": "Put a valid, active AWS access key in the solver: accessKeyID (or "
                    "accessKeyIDSecretRef) and the secret in secretAccessKeySecretRef must be "
@@ -588,7 +616,9 @@ def _ambient(graph: Graph, ctx: Context, ev: list[str], values: dict[str, Any],
 
 
 def _webhook(graph: Graph, ctx: Context, msgs: list[tuple[str, str]],
-             notes: list[str]) -> Diagnosis | None:
+             notes: list[str], by_message: bool) -> Diagnosis | None:
+    """The API server's answer names an unserved group (``by_message``), or — when no
+    message explains the failure — the solver's APIService is not Available."""
     group = text(ctx.solver.config.get("groupName"))
     solver = text(ctx.solver.config.get("solverName"))
     api = graph.objs.get("APIService", "", f"v1alpha1.{group}") if group else None
@@ -600,7 +630,7 @@ def _webhook(graph: Graph, ctx: Context, msgs: list[tuple[str, str]],
         api_ev = (f"APIService v1alpha1.{group} Available={text(c.get('status')) or 'absent'}"
                   + (f", reason {text(c.get('reason'))}" if text(c.get("reason")) else "")
                   + (f", message {q(text(c.get('message')))}" if text(c.get("message")) else ""))
-    for ev, msg in msgs:
+    for ev, msg in msgs if by_message else ():
         m = WEBHOOK_UNSERVED.search(msg)
         if m is None:
             continue
@@ -619,7 +649,7 @@ def _webhook(graph: Graph, ctx: Context, msgs: list[tuple[str, str]],
         return Diagnosis(WEBHOOK, ctx, evidence, dict(
             ctx.values, group=group or "?", solver=solver or "?", why=why,
             said=excerpt(msg, m.start(), m.end())))
-    if api_down:
+    if api_down and not by_message:
         evidence = [ev for ev, _ in msgs[:1]] + notes + [api_ev]
         return Diagnosis(WEBHOOK, ctx, evidence, dict(
             ctx.values, group=group, solver=solver or "?", said="",
@@ -698,7 +728,16 @@ def dns01_ambient_credentials_disabled(graph: Graph, now: datetime) -> list[Find
     return _findings(graph, AMBIENT)
 
 
-__all__ = ["FAMILIES", "Solver", "ambient_allowed", "classify", "solver_of",
-           "dns01_ambient_credentials_disabled", "dns01_credentials_secret_not_found",
-           "dns01_provider_credentials_invalid", "dns01_provider_permission_denied",
-           "dns01_webhook_solver_unavailable", "dns01_zone_not_found"]
+__all__ = [
+    "FAMILIES",
+    "Solver",
+    "ambient_allowed",
+    "classify",
+    "dns01_ambient_credentials_disabled",
+    "dns01_credentials_secret_not_found",
+    "dns01_provider_credentials_invalid",
+    "dns01_provider_permission_denied",
+    "dns01_webhook_solver_unavailable",
+    "dns01_zone_not_found",
+    "solver_of",
+]
