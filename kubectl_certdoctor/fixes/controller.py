@@ -231,7 +231,8 @@ def plan_nameservers(objs: ObjectSet, target: Ref, params: FixParams) -> FixPlan
 NO_PROXY_SPEC = FixSpec(
     id="add-no-proxy",
     title="Add the missing in-cluster entries to the controller's NO_PROXY",
-    resolves=("PROXY_NO_PROXY_GAP", "ACME_SERVER_UNREACHABLE"),
+    resolves=("PROXY_NO_PROXY_GAP", "ACME_SERVER_UNREACHABLE",
+              "ACME_ACCOUNT_KEY_SECRET_UNREADABLE"),
     mutating=True,
     target_kinds=("Deployment",),
     planner=plan_no_proxy,

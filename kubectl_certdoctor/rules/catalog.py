@@ -657,7 +657,6 @@ _ENTRIES = [
         "Order.status.reason / CertificateRequest message.",
         "Remove {fields} from Certificate {name} (ACME can only validate DNS names{ip_note}), "
         "or issue it from a CA/Vault issuer.",
-        fixes=("renew",),
         checked="pkg/controller/certificaterequests/acme/acme.go buildOrder at v1.1.0 … "
         "v1.21.1 (only dnsNames and ipAddresses go into the Order; v1.0.x: dnsNames only)",
     ),
@@ -670,7 +669,6 @@ _ENTRIES = [
         "longer than 64 bytes\", \"CSR doesn't contain a SAN short enough to fit in CN\".",
         "Drop spec.commonName from {name} (the DNS names go into the SAN), or set it to a "
         "dnsName of at most 64 bytes, then renew.",
-        fixes=("renew",),
         checked="internal/apis/certmanager/validation/certificate.go at v1.0.0 … v1.21.1 "
         "(commonName TooLong 64); Order reason \"Failed to finalize Order: …\" from "
         "pkg/controller/acmeorders/sync.go",
@@ -775,7 +773,6 @@ _ENTRIES = [
         "Give each Certificate its own spec.secretName (e.g. {name}-tls), or delete the "
         "duplicate Certificate; if one Secret must hold several names, put all dnsNames on one "
         "Certificate ({owner}). Then renew the Certificate that moved.",
-        fixes=("renew",),
         checked="internal/controller/certificates/certificates.go (CertificateOwnsSecret) and "
         "pkg/controller/certificates/trigger/trigger_controller.go at v1.14.0 … v1.21.1 (owner "
         "= annotated, else oldest; others skipped); trigger_controller.go at v1.13.6 (no check: "
@@ -795,7 +792,6 @@ _ENTRIES = [
         "Renew or replace the issuing CA of {issuer} (its certificate ends too soon, or the "
         "Vault role/mount max_ttl caps the leaf), or lower spec.renewBefore on {name} below the "
         "validity the CA actually grants; then renew.",
-        fixes=("renew",),
         checked="pkg/controller/certificates/util.go at v1.0.4 (RenewBeforeExpiryDuration, "
         "default 30d, >) and v1.2.0 (>=); util.go at v1.4.0 … v1.11.x and "
         "pkg/util/pki/renewaltime.go at v1.12.0 … v1.15.5 (duration/3 unless renewBefore < "
@@ -836,7 +832,6 @@ _ENTRIES = [
         "Change spec.secretName of Certificate {name} to a name of its own (e.g. {name}-tls) "
         "and leave {secret} to {issuer}; if the account key was overwritten, delete {secret} "
         "so the issuer registers a fresh account, then renew.",
-        fixes=("renew",),
         checked="pkg/issuer/acme/setup.go at v1.0.4 … v1.21.1 (account key read from "
         "privateKeySecretRef tls.key); pkg/controller/certificates/issuing at v1.0.4 … "
         "v1.21.1 (writes tls.key/tls.crt of spec.secretName)",
@@ -855,7 +850,6 @@ _ENTRIES = [
         "Give Certificate {name} its own spec.secretName; restore {secret} from the CA "
         "Certificate that bootstraps it (or re-import the CA key pair), then renew the "
         "certificates {issuer} signed.",
-        fixes=("renew",),
         checked="pkg/issuer/ca/setup.go and pkg/controller/certificaterequests/ca/ca.go at "
         "v1.0.4 … v1.21.1 (key pair read from spec.ca.secretName tls.crt/tls.key)",
     ),
@@ -874,7 +868,6 @@ _ENTRIES = [
         "Set spec.privateKey.rotationPolicy: Always on Certificate {name} (or revert "
         "spec.privateKey to the existing key's algorithm/size/encoding), or delete Secret "
         "{secret} so a fresh key is made; then renew.",
-        fixes=("renew",),
         checked="pkg/controller/certificates/keymanager/keymanager_controller.go at v1.0.4 … "
         "v1.21.1 (CannotRegenerateKey from v1.9.0); internal/apis/certmanager/v1/defaults.go "
         "at v1.18.0 … v1.21.1 (default Always: feature gate in v1.18/v1.19, GA in v1.20); "
@@ -893,7 +886,6 @@ _ENTRIES = [
         "Set spec.vault.path of {kind} {name} to {sign_path} (the sign endpoint); grant the "
         "Vault policy update on that path; then delete the surplus CertificateRequests and "
         "renew.",
-        fixes=("clear-failed-requests", "renew"),
         checked="internal/vault/vault.go at v1.12.0 … v1.21.1 and pkg/internal/vault/vault.go "
         "at v1.0.4 (CSR posted to /v1/<path>); "
         "internal/controller/certificates/policies/checks.go at v1.21.1 (InvalidKeyPair)",
@@ -914,7 +906,6 @@ _ENTRIES = [
         "Stop {tool} from managing Secret {secret} (remove it from the chart/ExternalSecret/"
         "SealedSecret or point that at another name), or give Certificate {name} a different "
         "spec.secretName; then renew.",
-        fixes=("renew",),
         checked="internal/controller/certificates/policies/checks.go and policies.go at "
         "v1.14.0 … v1.21.1; pkg/controller/certificates/trigger/policies/policies.go at v1.0.4",
     ),
