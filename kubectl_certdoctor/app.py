@@ -141,7 +141,9 @@ class CertDoctorApp(App[int]):
             full, self._full = self._full, False
             objs = self.source.snapshot()
             states = self.source.states()
-            a = self._analyser.update(objs, states, self.clock(), full=full)
+            now = objs.observed_at if objs.observed_at and not self._fixed_clock \
+                else self.clock()
+            a = self._analyser.update(objs, states, now, full=full)
             self._pass_seconds = time.monotonic() - t0
         except Exception as e:  # shown, never fatal: the next change retries
             self._from_thread(self._failed, e)

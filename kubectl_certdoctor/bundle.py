@@ -15,12 +15,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from kubectl_certdoctor import __version__
 from kubectl_certdoctor.errors import BundleError
-from kubectl_certdoctor.objects import Obj, ObjectSet
+from kubectl_certdoctor.objects import Obj, ObjectSet, parse_time
 from kubectl_certdoctor.redact import sanitize
 
 #: files larger than this are refused before parsing (a cluster dump of 10k certs is ~60 MB)
@@ -202,7 +202,57 @@ def load_bundle(path: str | os.PathLike[str]) -> ObjectSet:
         raise BundleError(f"{p}: cannot be read ({e.strerror or e})") from None
     if not raw.strip():
         raise BundleError(f"{p}: empty file")
-    return load_documents(_parse(p, raw), name=p)
+    objs = load_documents(_parse(p, raw), name=p)
+    recorded = objs.observed_at
+    objs.observed_at = judged_at(objs, recorded)
+    if recorded is None and objs.observed_at is not None:
+        objs.source += (f" (no capture time recorded: judged at "
+                        f"{objs.observed_at:%Y-%m-%d %H:%M} UTC, its newest timestamp)")
+    return objs
+
+
+#: keys whose times say when something was observed or happened (not notAfter, renewalTime
+#: or other times that may lie ahead of the capture)
+_OBSERVED_KEYS = frozenset({
+    "creationTimestamp", "lastTransitionTime", "lastTimestamp", "firstTimestamp", "eventTime",
+    "lastObservedTime", "lastFailureTime", "failureTime", "lastUpdateTime", "startedAt",
+    "finishedAt", "lastProbeTime",
+})
+#: a bundle whose newest timestamp is older than this was not captured "now"
+STALE_AFTER = timedelta(days=1)
+
+
+def newest_time(objs: ObjectSet) -> datetime | None:
+    """The newest observation time written anywhere in the objects."""
+    best: datetime | None = None
+    stack: list[Any] = list(objs)
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, dict):
+            for k, v in cur.items():
+                if k in _OBSERVED_KEYS and isinstance(v, str):
+                    t = parse_time(v)
+                    if t is not None and (best is None or t > best):
+                        best = t
+                elif isinstance(v, (dict, list)):
+                    stack.append(v)
+        elif isinstance(cur, list):
+            stack.extend(cur)
+    return best
+
+
+def judged_at(objs: ObjectSet, captured: datetime | None,
+              now: datetime | None = None) -> datetime | None:
+    """When a bundle is judged: its recorded capture time; else, when every time in it is
+    older than a day, its newest timestamp (a report pasted months later must not read as
+    "expired 600 days ago"); else None (now)."""
+    if captured is not None:
+        return captured
+    newest = newest_time(objs)
+    now = now or datetime.now(UTC)
+    if newest is not None and now - newest > STALE_AFTER:
+        return newest
+    return None
 
 
 def load_documents(docs: list[Any], name: str = "<bundle>") -> ObjectSet:
@@ -217,6 +267,7 @@ def load_documents(docs: list[Any], name: str = "<bundle>") -> ObjectSet:
                 captured = meta.get("capturedAt")
                 if captured:
                     objs.source = f"bundle:{name} (captured {captured})"
+                    objs.observed_at = parse_time(captured)
         for obj in _items(doc):
             found_any = True
             objs.add(sanitize(obj))

@@ -156,6 +156,9 @@ class ObjectSet:
     #: what can say which objects changed between two generations (the live store:
     #: ``changes(since, until)``); None for bundles and anything built by hand
     changelog: Any = field(default=None, repr=False, compare=False)
+    #: the moment this snapshot describes, when it is not "now": a bundle is judged at its
+    #: capture time (ages, backoffs and expiry as they were then), see ``bundle.load_bundle``
+    observed_at: datetime | None = None
 
     def add(self, obj: Obj, kind: str | None = None) -> None:
         k = kind or text(obj.get("kind"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from kubectl_certdoctor.objects import Obj, ObjectSet, as_dict, as_list, dig, labels, name, text
 
@@ -130,5 +131,25 @@ def vault_retry_fixed(v: Version) -> bool:
     return False
 
 
-def is_outdated(v: Version) -> bool:
-    return (v.major, v.minor) < OLDEST_SUPPORTED
+#: when each minor line was first released (the vX.Y.0 tag's commit date in cert-manager's
+#: repository); upstream supports the two newest minors at any moment
+RELEASED: dict[tuple[int, int], date] = {
+    (1, m): date.fromisoformat(d) for m, d in enumerate((
+        "2020-09-02", "2020-11-24", "2021-02-10", "2021-04-07", "2021-06-11", "2021-08-11",
+        "2021-10-15", "2022-01-26", "2022-04-01", "2022-07-21", "2022-10-13", "2023-01-11",
+        "2023-05-12", "2023-09-12", "2024-01-31", "2024-05-28", "2024-10-02", "2025-01-28",
+        "2025-06-10", "2025-10-07", "2026-03-10", "2026-07-08"))
+}
+
+
+def oldest_supported(when: date | None = None) -> tuple[int, int]:
+    """The oldest minor line upstream still supported on ``when`` (default: the newest
+    known state): a bundle captured in 2024 is judged by 2024's support window."""
+    if when is None:
+        return OLDEST_SUPPORTED
+    out = sorted(mv for mv, d in RELEASED.items() if d <= when)
+    return out[-2] if len(out) >= 2 else out[0] if out else OLDEST_SUPPORTED
+
+
+def is_outdated(v: Version, when: date | None = None) -> bool:
+    return (v.major, v.minor) < oldest_supported(when)

@@ -273,3 +273,50 @@ def test_property_random_structures(tmp_path: Path, value: Any, fmt: str) -> Non
 @given(st.text(alphabet="{}[]:,-&*!|>'\"#%@`\n ?abc0123", max_size=80))
 def test_property_yaml_syntax_soup(tmp_path: Path, text: str) -> None:
     _must_load_or_bundle_error(write(tmp_path, "soup.yaml", text))
+
+
+def test_bundle_is_judged_at_its_capture_time_or_its_newest_timestamp(tmp_path: Path) -> None:
+    """A bundle pasted from a 2021 report must not read as "expired 1800 days ago": it is
+    judged at its recorded capture time, else (all times older than a day) at its newest
+    observation time; a fresh bundle without capture time is judged now."""
+    from datetime import UTC, datetime, timedelta
+
+    from kubectl_certdoctor.bundle import judged_at, load_bundle
+
+    old = """apiVersion: v1
+kind: List
+items:
+- apiVersion: cert-manager.io/v1
+  kind: Certificate
+  metadata: {name: web, namespace: shop, creationTimestamp: "2021-03-01T10:00:00Z"}
+  spec: {secretName: web-tls, issuerRef: {name: le}}
+  status:
+    notAfter: "2021-06-01T10:00:00Z"
+    renewalTime: "2021-05-02T10:00:00Z"
+    conditions:
+    - {type: Ready, status: "True", lastTransitionTime: "2021-03-02T10:00:00Z"}
+"""
+    p = tmp_path / "old.yaml"
+    p.write_text(old)
+    objs = load_bundle(p)
+    assert objs.observed_at == datetime(2021, 3, 2, 10, 0, tzinfo=UTC)
+    assert "no capture time recorded" in objs.source
+    captured = old.replace("items:", 'metadata:\n  annotations:\n    certdoctor.io/bundle: '
+                           '\'{"capturedAt": "2021-04-01T00:00:00Z"}\'\nitems:')
+    p.write_text(captured)
+    assert load_bundle(p).observed_at == datetime(2021, 4, 1, tzinfo=UTC)
+    fresh = load_bundle(p)
+    fresh.observed_at = None
+    assert judged_at(fresh, None, now=datetime(2021, 3, 2, 12, 0, tzinfo=UTC)) is None
+    assert judged_at(fresh, None, now=datetime(2021, 3, 2, 10, 0, tzinfo=UTC)
+                     + timedelta(days=2)) == datetime(2021, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def test_support_window_follows_the_judged_date() -> None:
+    from datetime import date
+
+    from kubectl_certdoctor.versions import Version, is_outdated, oldest_supported
+
+    assert oldest_supported(date(2024, 11, 1)) == (1, 15)
+    assert not is_outdated(Version(1, 16, 2), date(2024, 11, 1))
+    assert is_outdated(Version(1, 16, 2), date(2026, 11, 1))

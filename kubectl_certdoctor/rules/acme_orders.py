@@ -153,6 +153,13 @@ def order_causes(graph: Graph, order: Node) -> dict[str, Cause]:
     elif state == "expired":
         add(Cause(AUTHZ, order, "status.state", state, "let the order expire",
                   ", ".join(names), state))
+    elif state == "invalid" and not reason and not any(
+            c.code != AUTHZ for c in out.values()):
+        # RFC 8555 §7.1.6: an order turns invalid when one of its authorizations does
+        # (cert-manager writes finalize errors into status.reason, so an empty reason is
+        # not one); the Challenges may already be cleaned up
+        add(Cause(AUTHZ, order, "status.state", state,
+                  "marked an authorization of the order invalid", ", ".join(names), state))
     cr = graph.parent(order)
     if cr is not None and cr.ref.kind == "CertificateRequest" and cr.obj is not None:
         msg = cond_text(cr.obj, "Ready")[2]

@@ -9,20 +9,21 @@ from kubectl_certdoctor.objects import Ref, name, namespace
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding
 from kubectl_certdoctor.versions import (
-    OLDEST_SUPPORTED,
     controller_deployment,
     controller_version,
     is_outdated,
+    oldest_supported,
 )
 
 
 def cert_manager_outdated(graph: Graph, now: datetime) -> list[Finding]:
     found = controller_version(graph.objs)
-    if found is None or not is_outdated(found[0]):
+    if found is None or not is_outdated(found[0], now.date()):
         return []
     version, source = found
     dep = controller_deployment(graph.objs) or {}
-    oldest = f"{OLDEST_SUPPORTED[0]}.{OLDEST_SUPPORTED[1]}"
+    major, minor = oldest_supported(now.date())
+    oldest = f"{major}.{minor}"
     return [make("CERT_MANAGER_OUTDATED", Ref("Deployment", namespace(dep), name(dep)),
                  [source], data={"version": str(version)},
                  version=str(version), oldest=oldest)]

@@ -161,6 +161,8 @@ def load(name: str, now: datetime | None = None) -> ObjectSet:
     objs = load_documents(docs, name=f"{name}.yaml")
     objs.source = f"demo:{name}"
     objs.context = f"demo:{name}"
+    # shifted to ``now``, it describes now; unshifted, the moment it was captured
+    objs.observed_at = None if now is not None else meta.captured_at
     return objs
 
 
