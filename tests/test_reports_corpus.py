@@ -60,14 +60,16 @@ def codes(value: str | None) -> set[str]:
 
 def run_check(path: Path) -> tuple[int, str, str]:
     env = {**os.environ, "NO_COLOR": "1", "KUBECONFIG": os.devnull}
-    p = subprocess.run([*_cli(), "check", "--from-file", str(path), "-o", "json", "--fail-on", "never"],
+    p = subprocess.run([*_cli(), "check", "--from-file", str(path), "-o", "json",
+                        "--fail-on", "never"],
                        capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
     return p.returncode, p.stdout, p.stderr
 
 
 def summary(findings: list[dict]) -> str:
     return "\n".join(f"  {f.get('severity')} {f.get('code')} {f.get('object', {}).get('kind')}/"
-                     f"{f.get('object', {}).get('name')}: {str(f.get('title'))[:160]}" for f in findings)
+                     f"{f.get('object', {}).get('name')}: {str(f.get('title'))[:160]}"
+                     for f in findings)
 
 
 def test_corpus_is_populated() -> None:
@@ -109,5 +111,5 @@ def test_report_bundle(path: Path) -> None:
     no_remedy = sorted({f["code"] for f in severe if not str(f.get("remedy") or "").strip()})
     if no_remedy:
         problems.append(f"errors/warnings without remedy: {no_remedy}")
-    assert not problems, (f"{path.name} ({h.get('source')}, {h.get('version')}): " + "; ".join(problems)
-                          + "\nreported:\n" + summary(findings))
+    assert not problems, (f"{path.name} ({h.get('source')}, {h.get('version')}): "
+                          + "; ".join(problems) + "\nreported:\n" + summary(findings))
