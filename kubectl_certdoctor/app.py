@@ -173,8 +173,27 @@ class CertDoctorApp(App[int]):
             if isinstance(s, DetailScreen):
                 s.show_analysis(a)
         self.refresh_header()
+        if self.opts.focus and ts is not None:
+            self._open_focus(a)
         if self.source.live:
             self._heap.settled()  # see heap.py: no collector pauses during a watch storm
+
+    def _open_focus(self, a: Analysis) -> None:
+        """``kubectl certdoctor certificate/NAME``: once the Certificate is known, reveal it
+        and open its detail (its chain, findings and what blocks it) — once; once every kind
+        has listed and it still is not there, say so."""
+        name = self.opts.focus
+        ns = self.opts.namespace or getattr(self.source, "namespace", None)
+        found = [n for n in a.graph.of_kind("Certificate") if n.ref.name == name
+                 and (not ns or n.ref.namespace == ns)]
+        if found:
+            self.opts.focus = None
+            self._reveal(found[0].id)
+            self.open_detail(found[0].id)
+        elif all(st.state != "syncing" for st in a.states.values()):
+            self.opts.focus = None
+            where = f" in namespace {ns}" if ns else ""
+            self.notify(f"Certificate {name} not found{where}", severity="warning", timeout=8)
 
     def refresh_header(self) -> None:
         ts = self.tree_screen

@@ -268,6 +268,12 @@ def load_documents(docs: list[Any], name: str = "<bundle>") -> ObjectSet:
                 if captured:
                     objs.source = f"bundle:{name} (captured {captured})"
                     objs.observed_at = parse_time(captured)
+                kinds = meta.get("kinds")
+                if isinstance(kinds, dict):
+                    # "Secret": "forbidden: …" as dump recorded each watch's state
+                    objs.unseen = frozenset(
+                        str(k).split("/", 1)[0] for k, v in kinds.items()
+                        if str(v).split(":", 1)[0] in ("forbidden", "error"))
         for obj in _items(doc):
             found_any = True
             objs.add(sanitize(obj))

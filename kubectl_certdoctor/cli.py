@@ -8,6 +8,7 @@ module level; each command imports its own module when it runs.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
@@ -85,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", choices=["text", "json", "markdown"], default="text")
     c.add_argument("--fail-on", choices=["error", "warning", "never"], default="error",
                    help="exit 1 when a finding at or above this severity exists")
+    c.add_argument("target", nargs="?", metavar="certificate/NAME",
+                   help="diagnose one Certificate's chain only (in -n's namespace)")
 
     d = sub.add_parser("dump", help="write a bundle file for offline use or support")
     _common(d, suppress=True)
@@ -172,7 +175,8 @@ def _parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespa
     """
     ns, extras = parser.parse_known_args(args)
     for word in list(extras):
-        if word.startswith("-") or getattr(ns, "command", None) not in ("probe", "fix"):
+        if word.startswith("-") or getattr(ns, "command", None) not in ("probe", "fix",
+                                                                               "check"):
             break
         if getattr(ns, "target", None) is None:
             ns.target = word
@@ -180,6 +184,23 @@ def _parse(parser: argparse.ArgumentParser, args: list[str]) -> argparse.Namespa
     if extras:
         parser.error(f"unrecognized arguments: {' '.join(extras)}")
     return ns
+
+
+_COMMANDS = frozenset({"check", "dump", "probe", "fix", "completion"})
+_FOCUS = re.compile(r"^(?:certificates?|certs?)(?:\.cert-manager\.io)?/([^/\s]+)$", re.I)
+
+
+def _take_focus(args: list[str]) -> str | None:
+    """``kubectl certdoctor certificate/NAME`` opens the TUI on one Certificate: take that
+    word out before argparse (which would read it as a command) and return NAME."""
+    for i, a in enumerate(args):
+        if a in _COMMANDS:
+            return None
+        m = _FOCUS.match(a)
+        if m:
+            del args[i]
+            return m.group(1)
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -199,6 +220,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
         return run_complete(args[1:])
     parser = build_parser()
+    focus = _take_focus(args)
     ns = _parse(parser, args)  # exits 2 with a one-line error on bad flags
     if ns.command == "completion":
         from kubectl_certdoctor.completion import script
@@ -207,6 +229,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return 0
     try:
         opts = options_from(ns)
+        opts.focus = focus
         return _handler(ns.command)(opts, ns)
     except CertdoctorError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -159,6 +159,9 @@ class ObjectSet:
     #: the moment this snapshot describes, when it is not "now": a bundle is judged at its
     #: capture time (ages, backoffs and expiry as they were then), see ``bundle.load_bundle``
     observed_at: datetime | None = None
+    #: kinds that could not be read (forbidden, or the read failed): that no object of such
+    #: a kind is here proves nothing, and rules that key on an absence must not fire
+    unseen: frozenset[str] = frozenset()
 
     def add(self, obj: Obj, kind: str | None = None) -> None:
         k = kind or text(obj.get("kind"))

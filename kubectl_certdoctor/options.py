@@ -20,6 +20,8 @@ class Options:
     from_file: str | None = None
     demo: str | None = None
     probe_image: str = "nicolaka/netshoot:v0.13"
+    #: ``kubectl certdoctor certificate/NAME``: the Certificate the TUI opens on
+    focus: str | None = None
 
     @property
     def offline(self) -> bool:

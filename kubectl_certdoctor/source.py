@@ -20,10 +20,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kubectl_certdoctor.errors import UsageError
-from kubectl_certdoctor.kinds import BY_NAME
+from kubectl_certdoctor.kinds import BY_NAME, BY_WATCH
 from kubectl_certdoctor.objects import ObjectSet
 
 if TYPE_CHECKING:
@@ -143,7 +143,8 @@ class StaticSource(DataSource):
 
     def snapshot(self) -> ObjectSet:
         return ObjectSet(objects={k: dict(v) for k, v in self._objs.objects.items()},
-                         source=self._objs.source, context=self._objs.context)
+                         source=self._objs.source, context=self._objs.context,
+                         observed_at=self._objs.observed_at, unseen=self._objs.unseen)
 
     def refresh(self) -> None:
         if self.path is None and self.demo is None:
@@ -231,30 +232,49 @@ def _default_store(conn: Connection, namespace: str | None) -> Store:
 
 def connection_summary(states: dict[str, SourceState]) -> str:
     """The header's connection word: 'live', 'syncing', 'reconnecting',
-    'forbidden: orders, challenges' (optional kinds that are absent are ignored)."""
+    'forbidden: orders, challenges', then what the rules cannot see ('not visible:
+    controller'; ``cluster/coverage.py``). Optional kinds that are absent are ignored;
+    ``states`` is keyed by watch id (several watches may share a kind)."""
     if not states:
         return ""
     parts: list[str] = []
     by: dict[str, list[str]] = {}
-    for kind, s in states.items():
-        k = BY_NAME.get(kind)
+    for watch, s in states.items():
+        k = BY_WATCH.get(watch)
         if s.state == "missing" and k is not None and k.optional:
             continue
-        by.setdefault(s.state, []).append(kind)
+        by.setdefault(s.state, []).append(watch)
     if "reconnecting" in by:
         parts.append("reconnecting")
     elif "syncing" in by:
         parts.append("syncing")
     elif "error" in by:
-        parts.append("error: " + ", ".join(_plural(k) for k in sorted(by["error"])))
+        parts.append("error: " + ", ".join(_dedup(_plural(k) for k in sorted(by["error"]))))
     else:
         parts.append("live")
     if "forbidden" in by:
-        parts.append("forbidden: " + ", ".join(_plural(k) for k in _ordered(by["forbidden"])))
-    missing = [k for k in by.get("missing", []) if not (BY_NAME.get(k) and BY_NAME[k].crd)]
+        parts.append("forbidden: " + ", ".join(_dedup(_plural(k)
+                                                      for k in _ordered(by["forbidden"]))))
+    missing = [k for k in by.get("missing", []) if not (BY_WATCH.get(k) and BY_WATCH[k].crd)]
     if missing:
-        parts.append("missing: " + ", ".join(_plural(k) for k in _ordered(missing)))
+        parts.append("missing: " + ", ".join(_dedup(_plural(k) for k in _ordered(missing))))
+    from kubectl_certdoctor.cluster.coverage import coverage, short_form
+
+    listed = {_plural(k) for k in by.get("forbidden", []) + by.get("error", []) + missing}
+    gaps = [g for g in coverage(states, None) if g.state in ("forbidden", "error")
+            and g.short not in listed]
+    blind = short_form(gaps)
+    if blind:
+        parts.append(blind)
     return "; ".join(parts)
+
+
+def _dedup(words: Any) -> list[str]:
+    out: list[str] = []
+    for w in words:
+        if w not in out:
+            out.append(w)
+    return out
 
 
 def cert_manager_missing(states: dict[str, SourceState]) -> bool:
@@ -264,10 +284,10 @@ def cert_manager_missing(states: dict[str, SourceState]) -> bool:
 
 
 def _plural(kind: str) -> str:
-    k = BY_NAME.get(kind)
+    k = BY_WATCH.get(kind) or BY_NAME.get(kind)
     return k.plural if k is not None else kind.lower()
 
 
 def _ordered(kinds: list[str]) -> list[str]:
-    order = list(BY_NAME)
+    order = list(BY_WATCH)
     return sorted(kinds, key=lambda k: order.index(k) if k in order else len(order))

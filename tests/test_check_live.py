@@ -55,7 +55,9 @@ def apply_seed(api: Any, name: str, namespace: str) -> None:
     build, _ = LIVE_SEEDS[name]
     now = datetime.now(UTC)
     objs: list[Obj] = [shifted(o, now) for o in build()]
-    apply_objects(api, objs, namespace)
+    # real topology: the controller stays in cert-manager, load balancers in their own
+    # namespaces; only the workload namespace becomes the test's
+    apply_objects(api, objs, namespace, keep_namespaces=True)
 
 
 def check_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:

@@ -265,7 +265,8 @@ def test_connect_and_discover(control_plane: Any) -> None:
     d = c.discover()
     assert d.cert_manager_installed
     assert {"Certificate", "Order", "Challenge", "Secret", "Ingress"} <= d.available
-    assert [k.name for k in d.missing] == ["Gateway"]  # no Gateway API CRDs here
+    # no Gateway API (Gateway, HTTPRoute) nor approver-policy CRDs here
+    assert [k.name for k in d.missing] == ["Gateway", "HTTPRoute", "CertificateRequestPolicy"]
     c.close()
 
 

@@ -530,3 +530,12 @@ def test_grace_periods_need_a_known_age() -> None:
     assert codes(issuer("iss"), certificate("c"), w) == {"CERTIFICATE_REQUEST_NOT_APPROVED"}
     w["metadata"]["creationTimestamp"] = ts(timedelta(seconds=30))  # clock skew: age 0
     assert codes(issuer("iss"), certificate("c"), w) == set()
+
+
+def test_issuer_not_found_stays_quiet_when_issuers_could_not_be_read() -> None:
+    """Absence proves nothing when the kind was forbidden (issue 13: coverage, not silence
+    and not a false accusation)."""
+    objs = objset(certificate("c", issuer="gone"))
+    assert "ISSUER_NOT_FOUND" in {f.code for f in run_rules(build_graph(objs, NOW), NOW)}
+    objs.unseen = frozenset({"Issuer"})
+    assert "ISSUER_NOT_FOUND" not in {f.code for f in run_rules(build_graph(objs, NOW), NOW)}

@@ -448,3 +448,34 @@ async def test_certificate_says_what_blocks_it_and_b_goes_there() -> None:
         assert app.screen.node_id == "Challenge/web/shop-1-1234-99"  # type: ignore[attr-defined]
         await pilot.press("escape")
         assert app.screen.node_id == "Certificate/web/shop"  # type: ignore[attr-defined]
+
+
+async def test_opens_on_one_certificate_from_the_command_line() -> None:
+    """``kubectl certdoctor certificate/web -n shop`` (issue 13): the TUI opens on that
+    Certificate's detail, its tree row revealed behind it; an unknown name is said."""
+    from kubectl_certdoctor.cli import _take_focus
+    from kubectl_certdoctor.options import Options
+
+    args = ["-n", "web", "certificate/shop", "--read-only"]
+    assert _take_focus(args) == "shop" and args == ["-n", "web", "--read-only"]
+    assert _take_focus(["check", "certificate/x"]) is None
+    assert _take_focus(["cert/x"]) == "x"
+
+    app = CertDoctorApp(StaticSource.of(small_cluster()), clock=demo_clock(NOW),
+                        opts=Options(namespace="web", focus="shop"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.pause()
+        assert is_screen(app, "DetailScreen")
+        assert app.screen.node_id == "Certificate/web/shop"  # type: ignore[attr-defined]
+        await pilot.press("escape")
+        assert app.tree_screen.cert_tree.cursor_id == "Certificate/web/shop"
+
+    app = CertDoctorApp(StaticSource.of(small_cluster()), clock=demo_clock(NOW),
+                        opts=Options(focus="nope"))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, app)
+        await pilot.pause()
+        assert is_screen(app, "TreeScreen")
+        assert any("Certificate nope not found" in str(n.message)
+                   for n in app._notifications)

@@ -89,7 +89,7 @@ async def test_create_update_delete_within_a_second_keeping_cursor(
                          "the Challenge linked under its Order")
         tree = app.tree_screen.cert_tree
         for _ in range(len(rows(app)) + 2):  # walk down to it, as a person would
-            if tree.cursor_node is not None and "Challenge" in tree.cursor_node.label.plain:
+            if tree.cursor_node is not None and tree.cursor_id == chain:
                 break
             await pilot.press("j")
         cursor = tree.cursor_id

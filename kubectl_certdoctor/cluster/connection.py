@@ -259,8 +259,8 @@ def _make_api_client(cfg: Any, opts: Options) -> Any:
     # one read retry covers a keep-alive connection the server closed meanwhile
     cfg.retries = urllib3.Retry(total=1, connect=0, read=1, redirect=0, status=0, other=0,
                                 raise_on_status=False)
-    # one streaming connection per watched kind, plus requests from probes and fixes
-    cfg.connection_pool_maxsize = max(len(ALL_KINDS) + 8, int(cfg.connection_pool_maxsize))
+    # one streaming connection per watch, plus Secret GETs, probes and fixes
+    cfg.connection_pool_maxsize = max(len(ALL_KINDS) + 16, int(cfg.connection_pool_maxsize))
     groups = list(opts.as_groups or [])
     read_only = bool(opts.read_only)
 

@@ -25,6 +25,11 @@ _META = b'"metadata":'
 
 def list_resource_version(raw: bytes) -> str:
     """``metadata.resourceVersion`` of a List body."""
+    return text(list_meta(raw).get("resourceVersion"))
+
+
+def list_meta(raw: bytes) -> dict[str, Any]:
+    """The ``metadata`` (ListMeta: resourceVersion, continue, …) of a List body."""
     import orjson
 
     body = raw.rstrip()
@@ -50,11 +55,11 @@ def list_resource_version(raw: bytes) -> str:
         except orjson.JSONDecodeError:
             continue
         if isinstance(md, dict) and "resourceVersion" in md:
-            return text(md.get("resourceVersion"))
+            return md
     import ijson
 
     md = next(ijson.items(raw, "metadata"), None)
-    return text(md.get("resourceVersion")) if isinstance(md, dict) else ""
+    return md if isinstance(md, dict) else {}
 
 
 def list_items(raw: bytes) -> Iterator[Obj]:
@@ -83,11 +88,17 @@ def collector_paused() -> Iterator[None]:
 
 def decode_list(raw: bytes, kind: str, api_version: str) -> tuple[list[Obj], str]:
     """(items stamped with ``kind``/``apiVersion``, the list's resourceVersion)."""
+    items, rv, _ = decode_page(raw, kind, api_version)
+    return items, rv
+
+
+def decode_page(raw: bytes, kind: str, api_version: str) -> tuple[list[Obj], str, str]:
+    """One page of a paginated LIST: (items, resourceVersion, continue token or "")."""
     with collector_paused():
-        rv = list_resource_version(raw)
+        md = list_meta(raw)
         items: list[Any] = []
         for it in list_items(raw):
             it["kind"] = kind
             it["apiVersion"] = api_version
             items.append(it)
-    return items, rv
+    return items, text(md.get("resourceVersion")), text(md.get("continue"))

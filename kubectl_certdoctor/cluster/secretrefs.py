@@ -1,10 +1,14 @@
-"""Which Secrets the tool may keep, and what of them.
+"""Which Secrets the tool reads, and what of them.
 
-All Secrets arrive in one LIST; only those cert-manager uses are kept (the ones
-Certificates and Issuers point at, or that carry cert-manager annotations), and of
-those only the public ``tls.crt``/``ca.crt``. Everything else is dropped as soon as
-it is decoded, so private keys and unrelated credentials never reach the store,
-the screens or a bundle.
+Secrets are listed and watched as metadata only (names, labels, annotations); the data
+is fetched (one GET each) only for the Secrets cert-manager uses — those Certificates,
+Issuers and ClusterIssuers point at, those cert-manager annotated, and the CA Secrets
+named by cert-manager's ``inject-ca-from-secret`` annotations on webhook configurations
+and APIServices (the webhook CA, whose ``ca.crt`` a rule compares with the caBundle).
+Of those only the public ``tls.crt``/``ca.crt`` are kept: ``strip_secret`` runs on the
+GET's answer before anything else sees it, so private keys and unrelated credentials
+never reach the store, the screens or a bundle, and unrelated Secrets' data never
+crosses the wire at all.
 """
 
 from __future__ import annotations
@@ -64,8 +68,18 @@ def _secret_names(spec: Any, depth: int = 0) -> Iterator[str]:
             yield from _secret_names(v, depth + 1)
 
 
+INJECT_FROM_SECRET = "cert-manager.io/inject-ca-from-secret"
+#: kinds whose objects name Secrets (``refs_of``)
+REF_KINDS = frozenset({"Certificate", "Issuer", "ClusterIssuer", "ValidatingWebhookConfiguration",
+                       "MutatingWebhookConfiguration", "APIService"})
+
+
 def refs_of(kind: str, obj: Obj) -> frozenset[SecretKey]:
-    """The Secrets one Certificate, Issuer or ClusterIssuer points at."""
+    """The Secrets one Certificate, Issuer, ClusterIssuer or CA-injected object points at."""
+    if kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService"):
+        ref = text(as_dict(dig(obj, "metadata", "annotations")).get(INJECT_FROM_SECRET))
+        ns, _, nm = ref.partition("/")
+        return frozenset({(ns, nm)}) if ns and nm else frozenset()
     if kind == "Certificate":
         sn = text(dig(obj, "spec", "secretName"))
         return frozenset({(namespace(obj), sn)}) if sn else frozenset()
@@ -81,3 +95,34 @@ def is_wanted(secret: Obj, refs: Any) -> bool:
     ``refs`` supports ``in`` on (namespace, name) keys."""
     key = (namespace(secret), name(secret))
     return key in refs or (ANY_NS, key[1]) in refs or has_cert_manager_annotation(secret)
+
+
+def _arg(args: list[Any], flag: str) -> str | None:
+    for i, a in enumerate(args):
+        a = text(a)
+        if a.startswith(flag + "="):
+            return a.split("=", 1)[1]
+        if a == flag and i + 1 < len(args):
+            return text(args[i + 1])
+    return None
+
+
+def cluster_resource_namespace(deployments: Any) -> str | None:
+    """Where ClusterIssuers' Secrets live: the controller's ``--cluster-resource-namespace``,
+    else the controller's own namespace (cert-manager's default); None when no controller
+    Deployment is known."""
+    for dep in deployments:
+        lb = as_dict(dig(dep, "metadata", "labels"))
+        containers = [c for c in dig(dep, "spec", "template", "spec", "containers") or []
+                      if isinstance(c, dict)]
+        is_ctrl = (lb.get("app.kubernetes.io/component") == "controller"
+                   or lb.get("app") == "cert-manager" or name(dep) == "cert-manager"
+                   or any("cert-manager-controller" in text(c.get("image")) for c in containers))
+        if not is_ctrl:
+            continue
+        for c in containers:
+            v = _arg(list(c.get("args") or []), "--cluster-resource-namespace")
+            if v:
+                return v
+        return namespace(dep) or None
+    return None

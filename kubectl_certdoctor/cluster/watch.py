@@ -7,7 +7,11 @@ The loop follows client-go's reflector, reduced to what this tool needs:
 - relist only when the server says the version is gone (HTTP 410, or an ERROR event
   with code 410) or when the store asks for it;
 - back off 0.2 s → 5 s with jitter while the API server is unreachable;
-- 403/404 on the LIST are states ("forbidden", "missing"), retried rarely, never fatal.
+- 403/404 on the LIST are states ("forbidden", "missing"), retried rarely, never fatal;
+- LISTs are paginated (``limit``/``continue``, ``PAGE_SIZE`` items a page; an expired
+  continue token restarts the list) and the WATCH starts from the list's resourceVersion;
+- ``Kind.metadata_only`` kinds (Secrets) are listed and watched as PartialObjectMetadata:
+  the objects' data never crosses the wire (the Accept header has no full-object fallback).
 
 Bodies are read raw: the LIST with one ``orjson.loads``, the WATCH stream split into
 lines by hand. Every call has a timeout (``timeoutSeconds`` on the watch, a read
@@ -39,6 +43,8 @@ class Sink(Protocol):
     """What a watcher reports to (the Store)."""
 
     def count_request(self, kind: Kind, verb: str) -> None: ...
+    def count_bytes(self, kind: Kind, verb: str, n: int) -> None: ...
+    def count_status(self, kind: Kind, status: int) -> None: ...
     def replace(self, kind: Kind, objs: list[Obj]) -> None: ...
     def put(self, kind: Kind, obj: Obj) -> None: ...
     def delete(self, kind: Kind, obj: Obj) -> None: ...
@@ -67,6 +73,13 @@ class Backoff:
         return min(self.maximum, d * random.uniform(0.8, 1.2))
 
 
+#: items per LIST page
+PAGE_SIZE = 500
+#: Accept headers for metadata-only kinds (no fallback: full objects must never come back)
+META_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io"
+META_WATCH_ACCEPT = "application/json;as=PartialObjectMetadata;v=v1;g=meta.k8s.io"
+
+
 def kind_path(kind: Kind, namespace: str | None) -> str:
     """Collection URL: across all namespaces unless a namespace is given."""
     if kind.namespaced and namespace:
@@ -81,10 +94,11 @@ class KindWatcher(threading.Thread):
                  watch_timeout: float = 45.0, retry_interval: float = 60.0,
                  stopped: threading.Event, before_first_list: Callable[[], None] | None = None
                  ) -> None:
-        super().__init__(name=f"certdoctor-watch-{kind.name}", daemon=True)
+        super().__init__(name=f"certdoctor-watch-{kind.watch}", daemon=True)
         self.conn = conn
         self.kind = kind
-        self.namespace = namespace
+        #: where this watch lists: the view's namespace, or all for cluster-wide facts
+        self.namespace = kind.namespace_for(namespace)
         self.sink = sink
         self.watch_timeout = watch_timeout
         self.retry_interval = retry_interval
@@ -150,6 +164,7 @@ class KindWatcher(threading.Thread):
                 if self._stopped.is_set():
                     return
                 need_list = True
+                self.sink.count_status(self.kind, e.status)
                 if e.status == 403 and not self._served():
                     # RBAC answers before the router: a kind that does not exist is
                     # "forbidden" to a restricted user, but discovery tells the truth
@@ -233,27 +248,55 @@ class KindWatcher(threading.Thread):
         q: dict[str, Any] = {}
         if self.kind.label_selector:
             q["labelSelector"] = self.kind.label_selector
+        if self.kind.field_selector:
+            q["fieldSelector"] = self.kind.field_selector
         return q
 
     def _list(self) -> None:
-        from kubectl_certdoctor.cluster.listdecode import decode_list
+        """LIST page by page; the store gets the whole set at once (``replace``)."""
+        from kubectl_certdoctor.cluster.connection import ApiError
+        from kubectl_certdoctor.cluster.listdecode import decode_page
 
         rt = self.conn.request_timeout
-        self.sink.count_request(self.kind, "list")
-        resp = self.conn.request("GET", kind_path(self.kind, self.namespace), self._query(),
-                                 timeout=(rt, max(rt, 30.0)))
-        self._set_resp(resp)
-        if self._stopped.is_set():
-            return
-        raw = resp.data
-        self._set_resp(None)  # the response caches the body: let it go with ``raw``
-        with _DECODE:
-            # one kind at a time: all kinds list at once on start-up, and decoding holds
-            # the GIL anyway, so taking turns costs nothing and bounds the memory peak
-            objs, rv = decode_list(raw, self.kind.name, self.kind.api_version)
-            del raw
-            self.resource_version = rv
-            self.sink.replace(self.kind, objs)
+        accept = META_LIST_ACCEPT if self.kind.metadata_only else "application/json"
+        path = kind_path(self.kind, self.namespace)
+        objs: list[Obj] = []
+        cont = ""
+        rv = ""
+        restarts = 0
+        while True:
+            q = self._query()
+            q["limit"] = PAGE_SIZE
+            if cont:
+                q["continue"] = cont
+            self.sink.count_request(self.kind, "list")
+            try:
+                resp = self.conn.request("GET", path, q, timeout=(rt, max(rt, 30.0)),
+                                         accept=accept)
+            except ApiError as e:
+                if e.status == 410 and cont and restarts < 3:
+                    # the continue token expired between pages: start over
+                    restarts += 1
+                    objs, cont = [], ""
+                    continue
+                raise
+            self._set_resp(resp)
+            if self._stopped.is_set():
+                return
+            raw = resp.data
+            self._set_resp(None)  # the response caches the body: let it go with ``raw``
+            self.sink.count_bytes(self.kind, "list", len(raw))
+            with _DECODE:
+                # one kind at a time: all kinds list at once on start-up, and decoding holds
+                # the GIL anyway, so taking turns costs nothing and bounds the memory peak
+                page, rv, cont = decode_page(raw, self.kind.name, self.kind.api_version)
+                del raw
+            objs.extend(page)
+            del page
+            if not cont:
+                break
+        self.resource_version = rv
+        self.sink.replace(self.kind, objs)
         self.sink.set_state(self.kind, "live")
 
     def _watch(self) -> bool:
@@ -270,8 +313,9 @@ class KindWatcher(threading.Thread):
                  allowWatchBookmarks="true", timeoutSeconds=seconds)
         self.sink.count_request(self.kind, "watch")
         try:
-            resp = self.conn.request("GET", kind_path(self.kind, self.namespace), q,
-                                     timeout=(rt, seconds + rt))
+            resp = self.conn.request(
+                "GET", kind_path(self.kind, self.namespace), q, timeout=(rt, seconds + rt),
+                accept=META_WATCH_ACCEPT if self.kind.metadata_only else "application/json")
         except ApiError as e:
             if e.status == 410:
                 raise Gone(e.message) from None
@@ -287,6 +331,7 @@ class KindWatcher(threading.Thread):
             if self._stopped.is_set() or self._relist.is_set():
                 return True
             buf += chunk
+            self.sink.count_bytes(self.kind, "watch", len(chunk))
             while True:
                 i = buf.find(b"\n")
                 if i < 0:

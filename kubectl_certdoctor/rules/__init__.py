@@ -73,6 +73,8 @@ CHAIN_RULES: tuple[Rule, ...] = (
     acme_orders.common_name_too_long,
     http01.self_check_wrong_status,
     # -- Secret/key/renewal/Vault chain rules --
+    # -- solver pod and DNS-01 configuration chain rules --
+    # -- ingress-shim, external issuer and approval chain rules --
     renewal.certificate_renewal_loop,
     secrets.private_key_cannot_regenerate,
     secrets.secret_written_by_other_controller,
@@ -103,6 +105,9 @@ WIDE_RULES: tuple[Rule, ...] = (
     secrets.secret_is_ca_issuer_keypair,
     vault.vault_auth_failed,
     vault.vault_path_issue_not_sign,
+    # -- issuer set-up wide rules --
+    # -- solver pod and DNS-01 configuration wide rules --
+    # -- ingress-shim, external issuer and approval wide rules --
     # -- controller/webhook wide rules --
     components.controller_not_running,
     components.webhook_ca_not_injected,

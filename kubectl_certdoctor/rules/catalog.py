@@ -909,6 +909,9 @@ _ENTRIES = [
         checked="internal/controller/certificates/policies/checks.go and policies.go at "
         "v1.14.0 … v1.21.1; pkg/controller/certificates/trigger/policies/policies.go at v1.0.4",
     ),
+    # -- issuer set-up codes (rules/issuer_setup.py) --
+    # -- solver pod and DNS-01 configuration codes (rules/solver_pods.py, dns01_config.py) --
+    # -- ingress-shim, external issuer and approval codes (rules/shim.py, rules/external.py) --
     # -- controller, webhook and fallback codes (rules/components.py, rules/stuck.py) --
     CatalogEntry(
         "CONTROLLER_NOT_RUNNING", E, "cert-manager's controller is not running: {why}",

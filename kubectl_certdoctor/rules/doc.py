@@ -162,6 +162,9 @@ EXAMPLES: dict[str, str] = {
     "VAULT_PATH_ISSUE_NOT_SIGN": "ClusterIssuer.spec.vault.path: \"pki_int/issue/example-dot-com\"",
     "SECRET_WRITTEN_BY_OTHER_CONTROLLER": "Secret web-tls: Helm release (annotation "
                                           "meta.helm.sh/release-name: 'web')",
+    # -- issuer set-up examples --
+    # -- solver pod and DNS-01 configuration examples --
+    # -- ingress-shim, external issuer and approval examples --
     # -- controller/webhook examples --
     "CONTROLLER_NOT_RUNNING": "Pod cert-manager-7d9f… container cert-manager-controller: "
                               "CrashLoopBackOff, last exit OOMKilled, 14 restarts",

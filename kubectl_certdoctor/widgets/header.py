@@ -38,7 +38,8 @@ def header_text(*, context: str, namespace: str | None, connection: str, analysi
         head, _, rest = word.partition("; ")
         t.append(f"● {head}", style=style)
         if rest:
-            t.append(f"  {rest}", style="bold red" if "forbidden" in rest else "yellow")
+            t.append(f"  {rest}", style="bold red" if ("forbidden" in rest or "not visible" in rest)
+                     else "yellow")
     else:
         t.append(origin or "offline", style="bold magenta")
     if analysis is not None:

@@ -10,6 +10,13 @@ would have left them:
   the scenario are skipped); Events follow their
   ``involvedObject``/``regarding`` (Events about cluster-scoped objects go to
   ``default``, as the API server requires);
+* with ``keep_namespaces=True`` (real topology) only the *workload* namespace — the
+  namespace of the scenario's Certificates, else of its Issuers, else of its first
+  namespaced object — becomes ``namespace``; every other namespace keeps its name
+  (``cert-manager`` for the controller, ``ingress-nginx`` for a LoadBalancer, ``infra``
+  for a Gateway), is created when missing, and its objects are labelled like the
+  cluster-scoped ones so the ``namespace`` fixture deletes them (last writer wins there
+  too: tests run one at a time);
 * owners are created before their dependents (ownerReferences order the set; ties
   follow Issuer/ClusterIssuer → Certificate → CertificateRequest → Order →
   Challenge) and each ownerReference's uid is rewritten to the owner's new uid, so
@@ -56,6 +63,12 @@ _EVENT_KINDS = ("Event",)
 #: cluster-scoped kinds apply_objects has labelled (cleanup_cluster_scoped deletes them)
 _CLUSTER_KINDS: set[tuple[str, str]] = {
     ("cert-manager.io/v1", "ClusterIssuer"), ("networking.k8s.io/v1", "IngressClass")}
+#: (apiVersion, kind, namespace) of labelled objects outside the test namespace
+_FOREIGN: set[tuple[str, str, str]] = set()
+#: kinds the store watches cluster-wide: a terminating test namespace must not keep
+#: them visible to the next test (cleanup deletes them at once)
+_CONTEXT_KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "Pod"),
+                  ("gateway.networking.k8s.io/v1", "Gateway"))
 _SERVER_OWNED = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
                  "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds")
 
@@ -215,13 +228,41 @@ def _prepare_secret(body: Obj) -> None:
             data["tls.key"] = ""
 
 
-def apply_objects(api_client: Any, objs: Iterable[Obj], namespace: str | None = None
-                  ) -> list[Obj]:
+def workload_namespace(objs: list[Obj]) -> str | None:
+    """The namespace a scenario's story happens in (see the module docstring)."""
+    for kinds in (("Certificate",), ("Issuer", "CertificateRequest"), None):
+        for o in objs:
+            ns = (o.get("metadata") or {}).get("namespace")
+            if ns and o.get("kind") != "Event" and (kinds is None or o.get("kind") in kinds):
+                return str(ns)
+    return None
+
+
+def _ensure_namespace(api: Any, ns: str, seen: set[str]) -> None:
+    if ns in seen:
+        return
+    seen.add(ns)
+    try:
+        _call(api, "POST", "/api/v1/namespaces",
+              {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    except ApiException as e:
+        if e.status != 409:
+            raise ApplyError(f"Namespace {ns}: {_reason(e)}") from None
+
+
+def apply_objects(api_client: Any, objs: Iterable[Obj], namespace: str | None = None,
+                  *, keep_namespaces: bool = False) -> list[Obj]:
     """Create ``objs`` (status included) and return the objects as the server stored them.
 
-    See the module docstring for the rewriting and the cluster-scoped policy.
+    See the module docstring for the rewriting, the topology and the cluster-scoped policy.
     """
     items = _order([copy.deepcopy(o) for o in _flatten(objs)])
+    ns_map: dict[str, str] = {}
+    if namespace and keep_namespaces:
+        home = workload_namespace(items)
+        if home:
+            ns_map[home] = namespace
+    created_ns: set[str] = {namespace} if namespace else set()
     old_uid: dict[str, str] = {}  # scenario uid -> new uid
     new_by_name: dict[tuple[str, str, str | None], str] = {}  # (kind, name, ns) -> new uid
     created: list[Obj] = []
@@ -238,7 +279,16 @@ def apply_objects(api_client: Any, objs: Iterable[Obj], namespace: str | None = 
         orig_uid = (obj.get("metadata") or {}).get("uid")
         body["metadata"] = md
         if kind in _EVENT_KINDS:
-            ns = _prepare_event(body, namespace, old_uid, new_by_name)
+            ns = _prepare_event(body, namespace, old_uid, new_by_name,
+                                ns_map if keep_namespaces else None)
+        elif res.namespaced and keep_namespaces and namespace:
+            orig = str(md.get("namespace") or "default")
+            ns = ns_map.get(orig, orig)
+            md["namespace"] = ns
+            if ns != namespace:
+                _ensure_namespace(api_client, ns, created_ns)
+                md.setdefault("labels", {})[SCENARIO_LABEL] = namespace
+                _FOREIGN.add((api_version, kind, ns))
         elif res.namespaced:
             ns = namespace or md.get("namespace") or "default"
             md["namespace"] = ns
@@ -270,12 +320,15 @@ def apply_objects(api_client: Any, objs: Iterable[Obj], namespace: str | None = 
 
 
 def _prepare_event(body: Obj, namespace: str | None, old_uid: dict[str, str],
-                   new_by_name: dict[tuple[str, str, str | None], str]) -> str:
+                   new_by_name: dict[tuple[str, str, str | None], str],
+                   ns_map: dict[str, str] | None = None) -> str:
     md = body["metadata"]
     ref_key = "regarding" if "regarding" in body else "involvedObject"
     ref = body.get(ref_key) or {}
     if ref.get("namespace"):
-        if namespace:
+        if ns_map is not None:
+            ref["namespace"] = ns_map.get(str(ref["namespace"]), str(ref["namespace"]))
+        elif namespace:
             ref["namespace"] = namespace
         ns = str(ref["namespace"])
     else:  # about a cluster-scoped object: the API server wants it in "default"
@@ -374,15 +427,42 @@ def apply_scenario(api_client: Any, name: str, namespace: str) -> list[Obj]:
 
 
 def cleanup_cluster_scoped(api_client: Any, namespace: str) -> None:
-    """Delete what ``apply_objects`` left outside ``namespace`` for it (see the policy)."""
+    """Delete what ``apply_objects`` left outside ``namespace`` for it (see the policy),
+    and — at once, not when the namespace controller gets to it — the objects in
+    ``namespace`` that the store watches cluster-wide (controller Deployments and Pods,
+    LoadBalancer Services, Gateways): a terminating namespace must not show the next
+    test a second cert-manager controller."""
     selector = f"{SCENARIO_LABEL}={namespace}"
-    for api_version, kind in [*sorted(_CLUSTER_KINDS), ("v1", "Event")]:
+    targets: list[tuple[str, str, str | None, list[tuple[str, Any]]]] = [
+        (api_version, kind, "default", [("labelSelector", selector)])
+        for api_version, kind in [*sorted(_CLUSTER_KINDS), ("v1", "Event")]]
+    targets += [(api_version, kind, ns, [("labelSelector", selector)])
+                for api_version, kind, ns in sorted(_FOREIGN)]
+    targets += [(api_version, kind, namespace, [("gracePeriodSeconds", 0)])
+                for api_version, kind in _CONTEXT_KINDS]
+    for api_version, kind, ns, query in targets:
         try:
             res = _resource(api_client, api_version, kind)
         except ApplyError:
             continue
-        path = res.path("default") if res.namespaced else res.path(None)
+        path = res.path(ns) if res.namespaced else res.path(None)
+        if kind == "Service":
+            _delete_each(api_client, path, query)  # no DELETE collection on every version
+            continue
         try:
-            _call(api_client, "DELETE", path, query=[("labelSelector", selector)])
+            _call(api_client, "DELETE", path, query=query)
+        except ApiException:
+            continue
+
+
+def _delete_each(api: Any, path: str, query: list[tuple[str, Any]]) -> None:
+    try:
+        items = _call(api, "GET", path, query=[q for q in query
+                                               if q[0] == "labelSelector"]).get("items") or []
+    except ApiException:
+        return
+    for it in items:
+        try:
+            _call(api, "DELETE", f"{path}/{it['metadata']['name']}")
         except ApiException:
             continue

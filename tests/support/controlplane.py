@@ -67,6 +67,13 @@ VIEWER_RULES: list[dict[str, Any]] = [
     {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses", "ingressclasses"],
      "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"],
+     "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["admissionregistration.k8s.io"],
+     "resources": ["validatingwebhookconfigurations", "mutatingwebhookconfigurations"],
+     "verbs": ["get", "list", "watch"]},
+    {"apiGroups": ["apiregistration.k8s.io"], "resources": ["apiservices"],
+     "verbs": ["get", "list", "watch"]},
 ]
 
 
@@ -151,6 +158,7 @@ class ControlPlane:
         self._pids: set[int] = set()
         self.startup_seconds: float | None = None
         self._ssl: ssl.SSLContext | None = None
+        self._ca: CA | None = None
 
     @property
     def bindir(self) -> Path:
@@ -259,6 +267,49 @@ class ControlPlane:
             raise ControlPlaneError(f"kubectl {' '.join(args)}: {proc.stderr.strip()}")
         return proc.stdout
 
+    def add_user(self, user: str, *, cluster_roles: Sequence[str] = (),
+                 roles: Sequence[tuple[str, str]] = ()) -> Path:
+        """A client-certificate user bound to ``cluster_roles`` (cluster-wide) and to
+        ``roles`` ((namespace, ClusterRole) pairs: a RoleBinding in that namespace);
+        returns its kubeconfig. The ClusterRoles must exist (or be created later)."""
+        if self._ca is None:
+            raise ControlPlaneError("the control plane has not been started")
+        pair = self._ca.issue(f"user-{user}", user)
+        path = self.dir / f"{user}.kubeconfig"
+        self._write_kubeconfig(path, user, pair)
+        subject = [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": user}]
+        for role in cluster_roles:
+            body = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                    "metadata": {"name": f"{user}-{role}"}, "subjects": subject,
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                                "kind": "ClusterRole", "name": role}}
+            status, out = self.request(
+                "POST", "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", body)
+            if status not in (201, 409):
+                raise ControlPlaneError(f"binding {user} to {role}: {status} {out}")
+        for ns, role in roles:
+            body = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                    "metadata": {"name": f"{user}-{role}", "namespace": ns},
+                    "subjects": subject,
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io",
+                                "kind": "ClusterRole", "name": role}}
+            status, out = self.request(
+                "POST", f"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings",
+                body)
+            if status not in (201, 409):
+                raise ControlPlaneError(f"binding {user} to {role} in {ns}: {status} {out}")
+        return path
+
+    def apply_cluster_role(self, doc: dict[str, Any]) -> None:
+        """Create or replace a ClusterRole (e.g. the shipped docs/rbac-*.yaml)."""
+        name = doc["metadata"]["name"]
+        base = "/apis/rbac.authorization.k8s.io/v1/clusterroles"
+        status, out = self.request("POST", base, doc)
+        if status == 409:
+            status, out = self.request("PUT", f"{base}/{name}", doc)
+        if status not in (200, 201):
+            raise ControlPlaneError(f"ClusterRole {name}: {status} {out}")
+
     def install_crds(self, subdir: str = "crds") -> None:
         """Create the CRDs in ``<bindir>/<subdir>`` (cert-manager's by default) and wait
         until every one is Established and its API group shows in discovery."""
@@ -303,6 +354,7 @@ class ControlPlane:
     def _make_pki(self) -> None:
         certs = self.dir / "pki"
         ca = CA(certs)
+        self._ca = ca
         ca.issue("apiserver", "kube-apiserver", server=True,
                  dns=("localhost", "kubernetes", "kubernetes.default",
                       "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"),
