@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -61,6 +62,9 @@ def scenario_view(
 def _belongs(ref: Ref, scenario: ls.LabScenario, objs: ObjectSet) -> bool:
     if ref.namespace:
         return ref.namespace == scenario.namespace
+    if ref.kind == "APIService":
+        # ours if one of the scenario's issuers has a webhook solver of that API group
+        return any(ref.name.endswith(f".{group}") for group in ls.webhook_groups(objs))
     # cluster-scoped (a ClusterIssuer): ours if a Certificate of the scenario uses it
     return any(
         c.get("spec", {}).get("issuerRef", {}).get("name") == ref.name
@@ -83,6 +87,7 @@ def test_lab_processes_run_and_scenarios_settle(running: PrivateLab) -> None:
         "named": True,
         "backend": True,
         "pebble": True,
+        "pebble-eab": True,
         "controller": True,
     } or (not running.state.backend and all(running.lab.status().values()))
     assert running.settled == {s.name: True for s in ls.SCENARIOS}
@@ -131,6 +136,10 @@ ACME_CHAINS = {
     "lab-acme-dns01": "Order",  # a valid Order's Challenges are cleaned up
     "lab-acme-dns01-bad-tsig": "Challenge",
     "lab-acme-order-rejected": "Order",
+    # no solver fits: the Order stays pending without a Challenge
+    "lab-acme-no-matching-solver": "Order",
+    "lab-acme-wildcard-http01": "Order",
+    "lab-acme-dns01-webhook-down": "Challenge",
 }
 
 
@@ -193,29 +202,138 @@ def test_broken_scenarios_raise_expected_findings(
     assert not missing, f"{scenario.name}: missing {sorted(missing)}, got {sorted(codes)}"
 
 
-REAL_MESSAGES = {
-    # what cert-manager v1.21.1 itself writes, so the rules are tested on the real wording
-    "lab-acme-http01-404": ("Challenge", "wrong status code '404', expected '200'"),
-    "lab-acme-dns01-bad-tsig": ("Challenge", "DNS update failed: dns: bad authentication"),
-    "lab-acme-unreachable": ("ClusterIssuer", "connect: connection refused"),
-    "lab-ca-missing-secret": ("Issuer", 'secrets "team-ca-keypair" not found'),
-    "lab-ca-key-mismatch": ("CertificateRequest", "doesn't match parent's PublicKey"),
-    "lab-acme-order-rejected": ("Order", "rejectedIdentifier"),
+REAL_MESSAGES: dict[str, tuple[tuple[str, str], ...]] = {
+    # what cert-manager v1.21.1 (and, for APIServices, kube-apiserver) itself writes, so the
+    # rules are tested on the real wording: (kind, fragment of a status reason, a condition
+    # message or, for kind "Event", an Event's message)
+    "lab-acme-http01-404": (("Challenge", "wrong status code '404', expected '200'"),),
+    "lab-acme-dns01-bad-tsig": (
+        ("Challenge", "DNS update failed: dns: bad authentication"),
+        ("Event", "Error presenting challenge: DNS update failed: dns: bad authentication"),
+    ),
+    "lab-acme-unreachable": (("ClusterIssuer", "connect: connection refused"),),
+    "lab-ca-missing-secret": (("Issuer", 'secrets "team-ca-keypair" not found'),),
+    "lab-ca-key-mismatch": (("CertificateRequest", "doesn't match parent's PublicKey"),),
+    "lab-acme-order-rejected": (("Order", "rejectedIdentifier"),),
+    "lab-acme-no-matching-solver": (
+        (
+            "Event",
+            "Failed to determine a valid solver configuration for the set of domains on the "
+            "Order: no configured challenge solvers can be used for this challenge",
+        ),
+    ),
+    "lab-acme-wildcard-http01": (
+        (
+            "Event",
+            "Failed to determine a valid solver configuration for the set of domains on the "
+            "Order: no configured challenge solvers can be used for this challenge",
+        ),
+    ),
+    "lab-acme-dns01-webhook-down": (
+        (
+            "Challenge",
+            "the server is currently unable to handle the request (post lab-dns.acme.lab.test)",
+        ),
+        (
+            "APIService",
+            'endpointslices for service/lab-dns-webhook in "lab-webhook-dns" have no addresses '
+            'with port name "https"',
+        ),
+    ),
+    "lab-secret-shared": (
+        (
+            "Certificate",
+            'Secret was issued for "alpha". If this message is not transient, you might have '
+            "two conflicting Certificates pointing to the same secret.",
+        ),
+    ),
+    "lab-secret-is-ca-keypair": (
+        ("Issuer", "Error getting keypair for CA issuer: certificate is not a CA"),
+    ),
+    "lab-key-cannot-regenerate": (
+        (
+            "Certificate",
+            "Existing private key is not up to date for spec: [spec.privateKey.algorithm]",
+        ),
+        (
+            "Event",
+            'User intervention required: existing private key in Secret "legacy-tls" does not '
+            "match requirements on Certificate resource, mismatching fields: "
+            "[spec.privateKey.algorithm], but cert-manager cannot create new private key as the "
+            "Certificate's .spec.privateKey.rotationPolicy is unset or set to Never.",
+        ),
+    ),
+    "lab-renewal-loop": (("Event", "Renewing certificate as renewal was scheduled at"),),
+    "lab-acme-eab-required": (
+        (
+            "Issuer",
+            "Failed to register ACME account: 403 urn:ietf:params:acme:error:"
+            "externalAccountRequired: ACME server policy requires newAccount requests must "
+            "include a value for the 'externalAccountBinding' field",
+        ),
+    ),
 }
 
 
-@pytest.mark.parametrize("name", sorted(REAL_MESSAGES))
-def test_controller_wrote_its_real_messages(running: PrivateLab, name: str) -> None:
+def _texts(obj: dict[str, Any]) -> list[str]:
+    if obj.get("kind") == "Event":
+        return [str(obj.get("message", ""))]
+    status = obj.get("status", {}) or {}
+    return [str(status.get("reason", ""))] + [
+        str(c.get("message", "")) for c in status.get("conditions", []) or []
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "needle"),
+    [
+        pytest.param(n, k, m, id=f"{n}-{k}-{i}")
+        for n, pairs in sorted(REAL_MESSAGES.items())
+        for i, (k, m) in enumerate(pairs)
+    ],
+)
+def test_controller_wrote_its_real_messages(
+    running: PrivateLab, name: str, kind: str, needle: str
+) -> None:
     scenario = ls.BY_NAME[name]
-    kind, needle = REAL_MESSAGES[name]
     objs = ls.snapshot(running.api, scenario.namespace)
-    texts = []
-    for obj in objs.of_kind(kind):
-        status = obj.get("status", {})
-        texts += [str(status.get("reason", ""))] + [
-            str(c.get("message", "")) for c in status.get("conditions", []) or []
-        ]
+    texts = [t for obj in objs.of_kind(kind) for t in _texts(obj)]
     assert any(needle in t for t in texts), texts
+
+
+def test_every_broken_scenario_has_real_messages() -> None:
+    assert {s.name for s in BROKEN} - {"lab-secret-is-acme-account"} <= set(REAL_MESSAGES)
+
+
+def test_user_edits_and_overwrites_as_the_controller_left_them(running: PrivateLab) -> None:
+    """The states the secret and key scenarios are about, read back from the cluster."""
+    # the key change was refused: still the first revision, now asking for ECDSA
+    legacy = ls.Reader(running.api, "lab-key-never").get(ls.CM, "certificates", "legacy") or {}
+    assert legacy["spec"]["privateKey"]["algorithm"] == "ECDSA"
+    assert legacy["status"]["revision"] == 1
+    assert ls.condition(legacy, "Issuing")["reason"] == "SecretMismatch"
+    # the CA issuer's key pair Secret now holds the leaf it signed
+    leaf = x509.load_pem_x509_certificate(secret_cert(running.api, "team-ca", "lab-ca-keypair"))
+    basic = leaf.extensions.get_extension_for_class(x509.BasicConstraints).value
+    assert not basic.ca
+    # the shared Secret belongs to the older Certificate
+    shared = client.CoreV1Api(running.api).read_namespaced_secret("shared-tls", "lab-shared-secret")
+    assert shared.metadata is not None
+    assert (shared.metadata.annotations or {})["cert-manager.io/certificate-name"] == "alpha"
+    # the ACME account key Secret keeps its type but now carries the certificate
+    account = client.CoreV1Api(running.api).read_namespaced_secret(
+        "pebble-account", "lab-acme-account"
+    )
+    assert account.type == "Opaque" and "tls.crt" in (account.data or {})
+
+
+def test_renewal_loop_renews_ten_seconds_after_each_issuance(running: PrivateLab) -> None:
+    flappy = ls.Reader(running.api, "lab-renewal-loop").get(ls.CM, "certificates", "flappy") or {}
+    status = flappy["status"]
+    assert status["revision"] >= 3
+    born = datetime.fromisoformat(status["notBefore"].replace("Z", "+00:00"))
+    due = datetime.fromisoformat(status["renewalTime"].replace("Z", "+00:00"))
+    assert due - born == timedelta(seconds=10)
 
 
 def test_failed_issuance_records_backoff(running: PrivateLab) -> None:

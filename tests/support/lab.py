@@ -47,6 +47,8 @@ BACKEND_ADDR = "127.0.0.80"
 CLUSTER_RESOURCE_NAMESPACE = "cert-manager"
 #: Pebble refuses orders for this name (its domainBlocklist): a real rejected order
 BLOCKED_DOMAIN = f"blocked.{LAB_ZONE}"
+#: the EAB key the second Pebble knows (no issuer of the lab presents it)
+EAB_KID = "lab-partner"
 
 
 class LabError(RuntimeError):
@@ -284,6 +286,9 @@ class LabState:
     dns_port: int = 0
     pebble_port: int = 0
     pebble_mgmt_port: int = 0
+    #: a second Pebble that requires External Account Binding for every new account
+    pebble_eab_port: int = 0
+    pebble_eab_mgmt_port: int = 0
     unreachable_port: int = 0
     metrics_port: int = 0
     healthz_port: int = 0
@@ -295,6 +300,10 @@ class LabState:
     @property
     def acme_url(self) -> str:
         return f"https://127.0.0.1:{self.pebble_port}/dir"
+
+    @property
+    def acme_eab_url(self) -> str:
+        return f"https://127.0.0.1:{self.pebble_eab_port}/dir"
 
     @property
     def unreachable_url(self) -> str:
@@ -343,6 +352,7 @@ class Lab:
             self._start_dns()
             self._start_backend()
             self._start_pebble(bindir / "pebble")
+            self._start_pebble(bindir / "pebble", eab=True)
             self._start_controller(bindir / "cert-manager-controller")
         except BaseException:
             self.stop()
@@ -469,38 +479,54 @@ zone "{LAB_ZONE}" {{
 
     # -- Pebble ----------------------------------------------------------------
 
-    def _start_pebble(self, binary: Path) -> None:
+    def _start_pebble(self, binary: Path, eab: bool = False) -> None:
+        """Pebble; with ``eab`` a second instance whose policy requires External Account
+        Binding (``externalAccountBindingRequired``, one MAC key no issuer presents)."""
         d = self.workdir / "pebble"
         d.mkdir(exist_ok=True)
-        self.state.pebble_ca_pem = _listener_pki(d).decode()
-        self.state.pebble_port = free_port()
-        self.state.pebble_mgmt_port = free_port()
-        self.state.unreachable_port = free_port()  # reserved, never listened on
+        if not eab:
+            self.state.pebble_ca_pem = _listener_pki(d).decode()
+            self.state.pebble_port = free_port()
+            self.state.pebble_mgmt_port = free_port()
+            self.state.unreachable_port = free_port()  # reserved, never listened on
+            port, mgmt, name, url = (
+                self.state.pebble_port, self.state.pebble_mgmt_port, "pebble", self.state.acme_url)
+        else:
+            self.state.pebble_eab_port = free_port()
+            self.state.pebble_eab_mgmt_port = free_port()
+            port, mgmt, name, url = (
+                self.state.pebble_eab_port,
+                self.state.pebble_eab_mgmt_port,
+                "pebble-eab",
+                self.state.acme_eab_url,
+            )
+        mac = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
         config = {
             "pebble": {
-                "listenAddress": f"127.0.0.1:{self.state.pebble_port}",
-                "managementListenAddress": f"127.0.0.1:{self.state.pebble_mgmt_port}",
+                "listenAddress": f"127.0.0.1:{port}",
+                "managementListenAddress": f"127.0.0.1:{mgmt}",
                 "certificate": str(d / "cert.pem"),
                 "privateKey": str(d / "key.pem"),
                 "httpPort": 80,
                 "tlsPort": 443,
                 "ocspResponderURL": "",
-                "externalAccountBindingRequired": False,
+                "externalAccountBindingRequired": eab,
+                "externalAccountMACKeys": {EAB_KID: mac} if eab else {},
                 "domainBlocklist": [BLOCKED_DOMAIN],
                 "retryAfter": {"authz": 1, "order": 1},
                 "keyAlgorithm": "ecdsa",
                 "profiles": {"default": {"description": "lab default", "validityPeriod": 7776000}},
             }
         }
-        (d / "pebble-config.json").write_text(json.dumps(config, indent=2))
-        log = self.workdir / "pebble.log"
+        (d / f"{name}-config.json").write_text(json.dumps(config, indent=2))
+        log = self.workdir / f"{name}.log"
         info = self._track(
             *_spawn(
-                "pebble",
+                name,
                 [
                     str(binary),
                     "-config",
-                    str(d / "pebble-config.json"),
+                    str(d / f"{name}-config.json"),
                     "-dnsserver",
                     self.state.dns_server,
                 ],
@@ -516,10 +542,10 @@ zone "{LAB_ZONE}" {{
         ctx = ssl.create_default_context(cafile=str(d / "ca.pem"))
 
         def directory_ok() -> bool:
-            with urllib.request.urlopen(self.state.acme_url, timeout=2, context=ctx) as resp:
+            with urllib.request.urlopen(url, timeout=2, context=ctx) as resp:
                 return "newOrder" in json.load(resp)
 
-        wait_until("pebble", directory_ok, 20, str(log), info)
+        wait_until(name, directory_ok, 20, str(log), info)
 
     # -- controller ---------------------------------------------------------------
 

@@ -169,8 +169,9 @@ def capture(args: argparse.Namespace) -> int:
     """Dump each scenario namespace with the project's own CLI into the scenario library.
 
     A namespaced dump lists cluster-scoped kinds whole, so the one change made to the
-    dump's output is dropping ClusterIssuers the scenario's Certificates do not use
-    (otherwise every bundle would carry the unreachable ClusterIssuer's findings).
+    dump's output is dropping ClusterIssuers the scenario's Certificates do not use and
+    APIServices no webhook solver of the scenario uses (otherwise every bundle would carry
+    the unreachable ClusterIssuer's and the unavailable webhook solver's findings).
     """
     if not (STATE / "lab.json").exists():
         _say("not up: run scripts/lab up first")
@@ -221,7 +222,8 @@ def _wait_past_grace(kubeconfig: str) -> None:
 
 
 def _captured_text(scenario: ls.LabScenario, dumped: str) -> str:
-    """The dump with unrelated ClusterIssuers removed, headed by where it came from."""
+    """The dump with unrelated ClusterIssuers and APIServices (another scenario's webhook
+    solver) removed, headed by where it came from."""
     import yaml
 
     comments = [line for line in dumped.splitlines() if line.startswith("#")]
@@ -231,10 +233,17 @@ def _captured_text(scenario: ls.LabScenario, dumped: str) -> str:
         for item in doc["items"]
         if item.get("kind") == "Certificate"
     }
+    groups = {
+        solver.get("dns01", {}).get("webhook", {}).get("groupName")
+        for item in doc["items"]
+        if item.get("kind") in ("Issuer", "ClusterIssuer")
+        for solver in item.get("spec", {}).get("acme", {}).get("solvers", []) or []
+    }
     doc["items"] = [
         item
         for item in doc["items"]
-        if item.get("kind") != "ClusterIssuer" or item["metadata"]["name"] in used
+        if (item.get("kind") != "ClusterIssuer" or item["metadata"]["name"] in used)
+        and (item.get("kind") != "APIService" or item.get("spec", {}).get("group") in groups)
     ]
     header = [
         HEADER,
