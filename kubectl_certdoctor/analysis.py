@@ -22,6 +22,7 @@ from kubectl_certdoctor.graph_patch import Patch, patch_graph
 from kubectl_certdoctor.objects import ObjectSet, Ref
 from kubectl_certdoctor.rules import (
     CHAIN_RULES,
+    drop_consequences,
     findings_by_object,
     run_rules,
     sort_key,
@@ -94,7 +95,8 @@ def analyse(objs: ObjectSet, states: dict[str, SourceState], now: datetime) -> A
     """Graph + findings + counts (pure; run off the UI thread)."""
     graph = build_graph(objs, now)
     chain = run_rules(graph, now, CHAIN_RULES)
-    findings = sorted([*chain, *wide_and_fallback(graph, now, chain)], key=sort_key)
+    findings = sorted(drop_consequences([*chain, *wide_and_fallback(graph, now, chain)]),
+                      key=sort_key)
     by_object = findings_by_object(findings)
     counts: Counter[str] = Counter(bucket(n, graph, by_object)
                                    for n in graph.of_kind("Certificate"))
@@ -214,7 +216,8 @@ class Analyser:
         chain = [*self._other, *(f for fs in chains.values() for f in fs)]
         # wide rules and the fallback read across chains: they run over the whole graph
         # every time (cheap), so a finding they drop or add anywhere is never stale
-        findings = sorted([*chain, *wide_and_fallback(g, now, chain)], key=sort_key)
+        findings = sorted(drop_consequences([*chain, *wide_and_fallback(g, now, chain)]),
+                          key=sort_key)
         by_object = findings_by_object(findings)
         old_by_object = self.last.by_object
         changed_ids = {str(r) for r in by_object.keys() ^ old_by_object.keys()}

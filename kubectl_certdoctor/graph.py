@@ -49,7 +49,7 @@ from kubectl_certdoctor.objects import (
     annotations as annotations_of,
 )
 from kubectl_certdoctor.status import Status, status_of
-from kubectl_certdoctor.versions import controller_args
+from kubectl_certdoctor.versions import controller_args, expand_controller_arg
 
 __all__ = [
     "ORPHANS_ID",
@@ -502,9 +502,11 @@ def controller_settings(g: Graph) -> None:
     g.backoff = config_from_args(args)
     for i, a in enumerate(args):
         if a.startswith("--cluster-resource-namespace="):
-            g.cluster_resource_namespace = a.split("=", 1)[1] or DEFAULT_CLUSTER_RESOURCE_NS
+            g.cluster_resource_namespace = expand_controller_arg(
+                g.objs, a.split("=", 1)[1]) or DEFAULT_CLUSTER_RESOURCE_NS
         elif a == "--cluster-resource-namespace" and i + 1 < len(args):
-            g.cluster_resource_namespace = args[i + 1] or DEFAULT_CLUSTER_RESOURCE_NS
+            g.cluster_resource_namespace = expand_controller_arg(
+                g.objs, args[i + 1]) or DEFAULT_CLUSTER_RESOURCE_NS
 
 
 def build_graph(objs: ObjectSet, now: datetime) -> Graph:

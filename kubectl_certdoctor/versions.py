@@ -153,3 +153,38 @@ def oldest_supported(when: date | None = None) -> tuple[int, int]:
 
 def is_outdated(v: Version, when: date | None = None) -> bool:
     return (v.major, v.minor) < oldest_supported(when)
+
+
+_ENV_REF = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def expand_controller_arg(objs: ObjectSet, value: str) -> str:
+    """``value`` with ``$(VAR)`` references expanded the way the kubelet does for container
+    args: from the controller container's env, literal values and the downward-API field
+    ``metadata.namespace`` (the Helm chart passes ``--cluster-resource-namespace=
+    $(POD_NAMESPACE)`` with POD_NAMESPACE from fieldRef metadata.namespace:
+    deploy/charts/cert-manager/templates/deployment.yaml at v1.0.0 … v1.21.1). A reference
+    that cannot be resolved is left as it is (the kubelet does the same)."""
+    if "$(" not in value:
+        return value
+    return expand_arg(controller_deployment(objs), value)
+
+
+def expand_arg(dep: Obj | None, value: str) -> str:
+    """``expand_controller_arg`` for a given controller Deployment (the store resolves the
+    cluster resource namespace before an ObjectSet exists)."""
+    if "$(" not in value:
+        return value
+    c = controller_container(dep)
+    env: dict[str, str] = {}
+    for e in as_list((c or {}).get("env")):
+        e = as_dict(e)
+        n = text(e.get("name"))
+        if not n:
+            continue
+        if "value" in e:
+            env[n] = text(e.get("value"))
+        elif text(dig(e, "valueFrom", "fieldRef", "fieldPath")) == "metadata.namespace" \
+                and dep is not None:
+            env[n] = text(dig(dep, "metadata", "namespace"))
+    return _ENV_REF.sub(lambda m: env.get(m.group(1), m.group(0)), value)

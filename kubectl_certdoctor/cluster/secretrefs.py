@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kubectl_certdoctor.objects import Obj, as_dict, dig, name, namespace, text
+from kubectl_certdoctor.versions import expand_arg
 
 #: the only Secret data keys anything in the tool needs
 PUBLIC_KEYS = ("tls.crt", "ca.crt")
@@ -123,6 +124,8 @@ def cluster_resource_namespace(deployments: Any) -> str | None:
         for c in containers:
             v = _arg(list(c.get("args") or []), "--cluster-resource-namespace")
             if v:
-                return v
+                # the chart passes $(POD_NAMESPACE): expand it as the kubelet does
+                v = expand_arg(dep, v)
+                return v if "$(" not in v else namespace(dep) or None
         return namespace(dep) or None
     return None

@@ -276,8 +276,8 @@ def _waiting_problem(pod: Obj) -> str:
     """An image pull error or similar that will never resolve on its own."""
     for cs in dig(pod, "status", "containerStatuses", default=[]):
         reason = text(dig(cs, "state", "waiting", "reason"))
-        if reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName",
-                      "CreateContainerConfigError", "CreateContainerError"):
+        if reason in ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull",
+                      "InvalidImageName", "CreateContainerConfigError", "CreateContainerError"):
             msg = text(dig(cs, "state", "waiting", "message"))
             return f"{reason}: {msg}" if msg else reason
     return ""

@@ -130,7 +130,8 @@ for u in $TARGETS; do
   d=$(one "$u" --noproxy '*')
   p='null'
   case "$u" in https:*) px=${PROBE_HTTPS_PROXY-} ;; *) px=${PROBE_HTTP_PROXY-} ;; esac
-  if [ -n "$px" ]; then p=$(one "$u" -x "$px"); fi
+  # --noproxy '': the pod's own NO_PROXY must not turn "through the proxy" into direct
+  if [ -n "$px" ]; then p=$(one "$u" -x "$px" --noproxy ''); fi
   e=$(one "$u")
   res="$res${res:+,}{\"url\":\"$(js "$u")\",\"direct\":$d,\"proxy\":$p,\"env\":$e}"
 done

@@ -20,13 +20,18 @@ from kubectl_certdoctor.rules import (
     certificates,
     components,
     dns01,
+    dns01_config,
     dns01_provider,
+    external,
     http01,
+    issuer_setup,
     issuers,
     proxy,
     renewal,
     requests,
     secrets,
+    shim,
+    solver_pods,
     stuck,
     vault,
     versions,
@@ -75,6 +80,9 @@ CHAIN_RULES: tuple[Rule, ...] = (
     # -- Secret/key/renewal/Vault chain rules --
     # -- solver pod and DNS-01 configuration chain rules --
     # -- ingress-shim, external issuer and approval chain rules --
+    external.external_issuer_not_responding,
+    external.external_issuer_not_ready,
+    external.external_issuer_permission_denied,
     renewal.certificate_renewal_loop,
     secrets.private_key_cannot_regenerate,
     secrets.secret_written_by_other_controller,
@@ -106,8 +114,18 @@ WIDE_RULES: tuple[Rule, ...] = (
     vault.vault_auth_failed,
     vault.vault_path_issue_not_sign,
     # -- issuer set-up wide rules --
+    issuer_setup.issuer_server_tls_untrusted,
+    issuer_setup.ca_issuer_secret_not_found,
+    issuer_setup.ca_issuer_keypair_invalid,
+    components.webhook_not_running,
     # -- solver pod and DNS-01 configuration wide rules --
+    solver_pods.http01_solver_pod_rejected,
+    solver_pods.http01_solver_pod_not_running,
+    dns01_config.dns01_cname_not_followed,
+    dns01_config.dns01_provider_config_invalid,
     # -- ingress-shim, external issuer and approval wide rules --
+    shim.ingress_shim_no_tls,
+    shim.gateway_shim_disabled,
     # -- controller/webhook wide rules --
     components.controller_not_running,
     components.webhook_ca_not_injected,
@@ -126,7 +144,7 @@ def run_rules(graph: Graph, now: datetime, rules: Iterable[Rule] = RULES) -> lis
     for rule in rules:
         out.extend(rule(graph, now))
     if rules is RULES:
-        out = step_back(out)
+        out = drop_consequences(step_back(out))
         out.extend(stuck.unexplained(graph, now, out))
     attach_targets(graph, out)
     return sorted(out, key=sort_key)
@@ -144,6 +162,31 @@ def step_back(findings: list[Finding]) -> list[Finding]:
     specific = {f.object for f in findings
                 if f.code not in GENERIC_CODES and f.severity is Severity.ERROR}
     return [f for f in findings if f.code not in GENERIC_CODES or f.object not in specific]
+
+
+#: a code that is only a consequence of a cause named on the same object steps back for it:
+#: the self-check's 5xx when the solver Pod is not running (rules/solver_pods.py); a
+#: renewal window too short for retries when the Certificate already renews in a loop.
+#: Applied to chain and wide findings together, by ``run_rules`` and by analysis.py on the
+#: full and the incremental path alike.
+CONSEQUENCES: dict[str, frozenset[str]] = {
+    "HTTP01_SELF_CHECK_WRONG_STATUS": frozenset({"HTTP01_SOLVER_POD_NOT_RUNNING"}),
+    "RENEW_BEFORE_TOO_SHORT": frozenset({"CERTIFICATE_RENEWAL_LOOP"}),
+}
+
+
+def drop_consequences(findings: list[Finding]) -> list[Finding]:
+    """Drop a consequence finding where its cause is reported on the same object (a 5xx
+    self-check only: a 403/401 has a cause of its own)."""
+    causes = {(f.object, f.code) for f in findings}
+
+    def consequence(f: Finding) -> bool:
+        if f.code == "HTTP01_SELF_CHECK_WRONG_STATUS" and \
+                not str(f.data.get("status", "")).startswith("5"):
+            return False
+        return any((f.object, c) in causes for c in CONSEQUENCES.get(f.code, ()))
+
+    return [f for f in findings if not consequence(f)]
 
 
 def wide_and_fallback(graph: Graph, now: datetime, chain: Iterable[Finding]) -> list[Finding]:
@@ -174,5 +217,5 @@ def worst(findings: Iterable[Finding]) -> Severity | None:
     return best
 
 
-__all__ = ["CHAIN_RULES", "RULES", "WIDE_RULES", "Finding", "Severity", "findings_by_object",
-           "run_rules", "wide_and_fallback", "worst"]
+__all__ = ["CHAIN_RULES", "RULES", "WIDE_RULES", "Finding", "Severity", "drop_consequences",
+           "findings_by_object", "run_rules", "wide_and_fallback", "worst"]

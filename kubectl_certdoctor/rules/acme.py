@@ -231,8 +231,34 @@ def acme_order_failed(graph: Graph, now: datetime) -> list[Finding]:
         ev.append(f"sub-cause: {cause}")
         out.append(make("ACME_ORDER_FAILED", node.ref, ev, data={"subcause": cause},
                         name=node.ref.name, state=state, subcause=cause,
-                        reason=reason or ch_reason or "(no reason recorded)"))
+                        reason=reason or ch_reason or "(no reason recorded)",
+                        action=order_action(graph, node, cause, reason or ch_reason)))
     return out
+
+
+#: the CSR's key refused at finalize (Boulder: badPublicKey "public key is forbidden" /
+#: "key too small" / unsupported curve; older servers badCSR "invalid public key in CSR";
+#: malformed "certificate public key must be different than account key")
+_BAD_KEY = re.compile(r"badpublickey|invalid public key in csr|public key is forbidden|"
+                      r"key too small|must be different than account key", re.IGNORECASE)
+
+
+def order_action(graph: Graph, order: Node, cause: str, message: str) -> str:
+    """The remedy for one failed Order: a fresh private key for a refused key, else the
+    generic advice."""
+    if cause == "badPublicKey" or _BAD_KEY.search(message):
+        cert = graph.ancestor(order, "Certificate")
+        cobj = cert.obj if cert is not None and isinstance(cert.obj, dict) else {}
+        secret = text(dig(cobj, "spec", "secretName")) or "its Secret"
+        cname = cert.ref.name if cert is not None else "the Certificate"
+        return (f"The ACME server refuses the key in the CSR (reused, blocklisted, the account "
+                f"key, or an unsupported size/curve). Let cert-manager generate a fresh key: set "
+                f"spec.privateKey.rotationPolicy: Always on Certificate {cname} (the default "
+                f"only from v1.18.0), and if Secret {secret} is shared with another tool or is "
+                f"the issuer's account key, give the Certificate a secretName of its own "
+                f"instead of deleting anything; use RSA 2048/3072/4096 or ECDSA P-256/P-384; "
+                f"then renew.")
+    return "Address the sub-cause (CAA record, DNS, reachability, rate limit), then renew."
 
 
 def _rate_limit_message(node: Node) -> tuple[str, str] | None:

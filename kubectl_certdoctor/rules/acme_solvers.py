@@ -24,6 +24,7 @@ from kubectl_certdoctor.graph import Graph, Node
 from kubectl_certdoctor.objects import Obj, as_dict, as_list, dig, labels, owner_refs, text
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding
+from kubectl_certdoctor.rules.solver_pods import webhook_denials_only_pod
 from kubectl_certdoctor.rules.util import cond_text, field_ev, is_current_request, q
 from kubectl_certdoctor.versions import Version, controller_version
 
@@ -264,7 +265,8 @@ def http01_solver_ingress_rejected(graph: Graph, now: datetime) -> list[Finding]
                 text(dig(obj, "status", "state")) == "valid":
             continue
         hit = next(((p, m) for p, m in _present_errors(graph, ch)
-                    if ("denied the request" in m.lower() and "admission webhook" in m.lower())
+                    if ("denied the request" in m.lower() and "admission webhook" in m.lower()
+                        and not webhook_denials_only_pod(m))  # the Pod: solver_pods.py
                     or "pathtype exact" in m.lower()), None)
         if hit is None:
             continue

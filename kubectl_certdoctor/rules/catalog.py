@@ -335,12 +335,14 @@ _ENTRIES = [
         "resumed; the CertificateRequest fails and the Certificate retries after the backoff.",
         "Order.status.state invalid/errored, status.reason and failed authorizations/"
         "Challenges; subcause from the urn:ietf:params:acme:error:* type.",
-        "Address the sub-cause (CAA record, DNS, reachability, rate limit), then renew.",
+        "{action}",
         probes=("account",),
         fixes=("renew", "clear-failed-requests"),
         checked=(
             "Order status.state/reason written by pkg/controller/acmeorders/sync.go at "
-            "v1.0.4 … v1.21.1"
+            "v1.0.4 … v1.21.1 (\"Failed to finalize Order: %v\" for finalize errors); "
+            "privateKey.rotationPolicy in pkg/apis/certmanager/v1/types_certificate.go "
+            "(default Never until v1.17, Always from v1.18.0)"
         )
     ),
     CatalogEntry(
@@ -847,9 +849,7 @@ _ENTRIES = [
         "namespace, or the cluster resource namespace for a ClusterIssuer), with "
         "spec.issuerRef pointing at that CA issuer or spec.isCA unset. A CA Certificate issued "
         "by another issuer (the selfSigned bootstrap) is not reported.",
-        "Give Certificate {name} its own spec.secretName; restore {secret} from the CA "
-        "Certificate that bootstraps it (or re-import the CA key pair), then renew the "
-        "certificates {issuer} signed.",
+        "{fix_hint}",
         checked="pkg/issuer/ca/setup.go and pkg/controller/certificaterequests/ca/ca.go at "
         "v1.0.4 … v1.21.1 (key pair read from spec.ca.secretName tls.crt/tls.key)",
     ),
@@ -910,8 +910,269 @@ _ENTRIES = [
         "v1.14.0 … v1.21.1; pkg/controller/certificates/trigger/policies/policies.go at v1.0.4",
     ),
     # -- issuer set-up codes (rules/issuer_setup.py) --
+    CatalogEntry(
+        "ISSUER_SERVER_TLS_UNTRUSTED", E,
+        "{kind} {name} does not trust the TLS certificate of its {server_kind} server {host}",
+        "cert-manager reached {host} but rejected its TLS certificate: {what} ({x509}). This "
+        "is not a network or credentials problem: the TLS handshake fails before any request "
+        "is sent, so the issuer stays not Ready (or every signing fails) until the "
+        "controller can verify the server.",
+        "ACME/Vault/Venafi Issuer or ClusterIssuer status.conditions[Ready]=False (reasons "
+        "ErrRegisterACMEAccount, VaultError…), its Warning Events, or a current "
+        "CertificateRequest of a Vault issuer, whose message carries Go's x509 verification "
+        "text: \"x509: certificate signed by unknown authority\", \"x509: certificate is valid "
+        "for A, not B\", \"x509: certificate has expired or is not yet valid\", \"legacy Common "
+        "Name\", \"doesn't contain any IP SANs\" (Go ≥ 1.20 prefixes \"tls: failed to verify "
+        "certificate:\"); spec.acme.caBundle / spec.vault.caBundle / caBundleSecretRef and the "
+        "controller version (acme.caBundle from v1.11.0, vault.caBundleSecretRef from v1.10.0).",
+        "{action}. cert-manager retries the issuer by itself once the server verifies.",
+        checked="pkg/issuer/acme/setup.go at v1.0.0 … v1.21.1 (\"Failed to register ACME "
+        "account: \" + error, reason ErrRegisterACMEAccount; v1.0–v1.3 \"Failed to verify ACME "
+        "account\"); pkg/apis/acme/v1/types_issuer.go (caBundle from v1.11.0, skipTLSVerify "
+        "v1.0.0 … v1.21.1); pkg/issuer/vault/setup.go at v1.0.0 … v1.21.1 (VaultError, "
+        "\"Failed to initialize Vault client: \"); internal/vault/vault.go at v1.12.0 … v1.21.1 "
+        "(\"error calling Vault server: %s\", caBundle / caBundleSecretRef); "
+        "pkg/apis/certmanager/v1/types_issuer.go (vault caBundleSecretRef from v1.10.0)",
+    ),
+    CatalogEntry(
+        "CA_ISSUER_SECRET_NOT_FOUND", E,
+        "{kind} {name} cannot find its CA key pair Secret {secret} in namespace {secret_ns}",
+        "The CA issuer signs with tls.crt/tls.key of Secret {secret}, and {where}. There is no "
+        "Secret {secret} in {secret_ns}, so the issuer is not Ready and no certificate from it "
+        "is signed.",
+        "CA Issuer/ClusterIssuer status.conditions[Ready]=False, reason ErrGetKeyPair, message "
+        "\"Error getting keypair for CA issuer: secret(s) \\\"x\\\" not found\"; a current "
+        "CertificateRequest \"Referenced secret ns/x not found\"; or, when Secrets of that "
+        "namespace could be read, the Secret's absence (ClusterIssuer: the controller's "
+        "--cluster-resource-namespace, $(POD_NAMESPACE) expanded); Secrets of that name in "
+        "other namespaces.",
+        "{todo}",
+        checked="pkg/issuer/ca/setup.go at v1.0.0 … v1.21.1 (ErrGetKeyPair, \"Error getting "
+        "keypair for CA issuer: \" + lister error); "
+        "pkg/controller/certificaterequests/ca/ca.go at v1.0.0 … v1.21.1 (\"Referenced secret "
+        "%s/%s not found\", reason Pending); pkg/controller/helper.go ResourceNamespace "
+        "(ClusterIssuer → cluster resource namespace); "
+        "deploy/charts/cert-manager/templates/deployment.yaml "
+        "(--cluster-resource-namespace=$(POD_NAMESPACE)) at v1.0.0 … v1.21.1",
+    ),
+    CatalogEntry(
+        "CA_ISSUER_KEYPAIR_INVALID", E,
+        "{kind} {name} cannot use Secret {secret_ns}/{secret}: {what}",
+        "The CA issuer reads its signing certificate and key from Secret {secret_ns}/{secret}, "
+        "and {what}. cert-manager does not retry until the Secret (or the issuer) changes, so "
+        "{issuer} stays not Ready and signs nothing.",
+        "CA Issuer/ClusterIssuer Ready=False with reason ErrInvalidKeyPair \"… certificate is "
+        "not a CA\", or ErrGetKeyPair with \"error decoding private key PEM block\", \"error "
+        "parsing pkcs#8/ecdsa/rsa private key\", \"error decoding certificate PEM block\", "
+        "\"no data for \\\"tls.key\\\"\"; a current request \"Failed to parse signing CA "
+        "keypair\" or \"x509: provided PrivateKey doesn't match parent's PublicKey\"; the "
+        "Secret's type, data keys and tls.crt basicConstraints; the Certificate that writes "
+        "the Secret and its spec.isCA.",
+        "{todo}",
+        checked="pkg/issuer/ca/setup.go at v1.0.0 … v1.21.1 (ErrGetKeyPair / ErrInvalidKeyPair "
+        "\"certificate is not a CA\"); pkg/util/pki/parse.go (\"error decoding private key "
+        "PEM block\" v1.0.0 … v1.15.x, with \": %s\" from v1.16), pkg/util/kube/pki.go (\"no "
+        "data for %q in secret\"); pkg/controller/certificaterequests/ca/ca.go (\"Failed to "
+        "parse signing CA keypair\", \"Error signing certificate\") and "
+        "pkg/util/pki/csr.go SignCertificate at v1.0.0 … v1.21.1",
+    ),
+    CatalogEntry(
+        "WEBHOOK_NOT_RUNNING", E, "cert-manager's webhook is not running: {why}",
+        "The webhook Deployment {namespace}/{name} has no ready replica ({why}){blocked}. Its "
+        "ValidatingWebhookConfiguration uses failurePolicy: Fail, so the API server rejects "
+        "every create or update of a cert-manager object (\"failed calling webhook "
+        "webhook.cert-manager.io … connection refused\"): renewals cannot create their "
+        "CertificateRequest and nothing new is issued.",
+        "The Deployment labelled app.kubernetes.io/component=webhook (or app=webhook, or image "
+        "cert-manager-webhook; DNS-01 solver webhooks excluded): spec.replicas, "
+        "status.readyReplicas, conditions[Available]; its Pods' containerStatuses "
+        "(CrashLoopBackOff, ImagePullBackOff, OOMKilled); Certificates with Issuing=True and "
+        "no CertificateRequest for the next revision.",
+        "Bring the webhook back first: `kubectl logs -n {namespace} deploy/{name} --previous` "
+        "for a crash loop (its serving certificate Secret {name}-ca / TLS set-up, a port "
+        "clash with hostNetwork, RBAC), scale it up if it was scaled to zero, and make sure "
+        "the API server can reach the webhook Service on its port (10250 from v1.x charts; "
+        "NetworkPolicies, private-cluster firewall rules). Then renew the waiting "
+        "Certificates (cmctl renew --all -A).",
+        checked="deploy/charts/cert-manager/templates/webhook-deployment.yaml (labels app, "
+        "app.kubernetes.io/component: webhook) and webhook-validating-webhook.yaml "
+        "(failurePolicy: Fail) at v1.0.0 … v1.21.1; Kubernetes apps/v1 Deployment and Pod "
+        "status",
+    ),
     # -- solver pod and DNS-01 configuration codes (rules/solver_pods.py, dns01_config.py) --
+    CatalogEntry(
+        "HTTP01_SOLVER_POD_REJECTED", E,
+        "HTTP-01 solver Pod for {host} refused by admission in namespace {namespace}",
+        "The API server would not create cert-manager's solver Pod ({said}): {why}. Without "
+        "the Pod nothing answers /.well-known/acme-challenge/ for {host}, so the Challenge is "
+        "never presented and cert-manager retries with the same refusal.",
+        "HTTP-01 Challenge.status.reason (or its PresentError Event when the reason is empty): "
+        "'pods \"cm-acme-http-solver-…\" is forbidden: violates PodSecurity \"…\"', "
+        "'PodSecurityPolicy: unable to admit pod', 'unable to validate against any security "
+        "context constraint', 'exceeded quota', LimitRange 'maximum … usage per Container', or "
+        "'admission webhook \"…\" denied the request' about the solver Pod/acmesolver "
+        "container; the controller version (restricted-compliant solver Pod from v1.10.0).",
+        "{action}",
+        fixes=("retry-challenge",),
+        checked="pkg/issuer/acme/http/pod.go at v1.0.4 (no securityContext), v1.5.5 "
+        "(runAsNonRoot), v1.8.2 (allowPrivilegeEscalation false), v1.10.0 … v1.21.1 "
+        "(seccompProfile RuntimeDefault, drop ALL), v1.16.0 (podTemplate securityContext "
+        "merged); Present/createPod errors in pkg/issuer/acme/http/http.go and "
+        "pkg/controller/acmechallenges/sync.go (PresentError, status.reason) at v1.0.4 … v1.21.1",
+    ),
+    CatalogEntry(
+        "HTTP01_SOLVER_POD_NOT_RUNNING", E,
+        "HTTP-01 solver Pod {pod} for {host} is not running: {state}",
+        "cert-manager created the solver Pod {pod} ({image}), but it is {state}: {why}. The "
+        "solver Service has no ready endpoint, so the ingress answers the self-check with "
+        "503/404 or times out — that self-check error is a consequence, not the cause.",
+        "Pods labelled acme.cert-manager.io/http01-solver=true whose controller "
+        "ownerReference is the Challenge: containerStatuses[].state.waiting.reason "
+        "(ImagePullBackOff, ErrImagePull, CreateContainerConfigError, CrashLoopBackOff), "
+        "phase Pending with PodScheduled=False, or Pending past 5 minutes; the Pod's Warning "
+        "Events (kubelet Failed, FailedScheduling).",
+        "{action}",
+        probes=("http01",),
+        fixes=("retry-challenge",),
+        checked="pkg/issuer/acme/http/pod.go (podLabels, NewControllerRef, container "
+        "acmesolver from --acme-http01-solver-image; podTemplate imagePullSecrets merged from "
+        "v1.12.0) at v1.0.4 … v1.21.1; Pod status is Kubernetes core/v1",
+    ),
+    CatalogEntry(
+        "DNS01_CNAME_NOT_FOLLOWED", E,
+        "DNS-01 for {host}: {record} is {what}; the solver does not follow CNAMEs",
+        "{provider} refused the TXT record ({said}): {meaning}. Without cnameStrategy: Follow "
+        "cert-manager writes the record at _acme-challenge itself, so a challenge delegated "
+        "by a CNAME is never presented and the Certificate stays unissued.",
+        "DNS-01 Challenge.status.reason or PresentError Event: Route 53 'InvalidChangeBatch: "
+        "[RRSet with DNS name _acme-challenge.X. is not permitted in zone Y.]' with X outside "
+        "Y, or '… conflicting RRSet of type CNAME …'; Cloud DNS '… may have either one CNAME "
+        "resource record set or resource record sets of other types'; "
+        "spec.solver.dns01.cnameStrategy not Follow.",
+        "{action}",
+        checked="pkg/issuer/acme/dns/dns.go (followCNAME(cnameStrategy) → "
+        "util.DNS01LookupFQDN; util.FindZoneByFqdn), route53/route53.go and "
+        "clouddns/clouddns.go (provider errors passed through), "
+        "pkg/controller/acmechallenges/sync.go (PresentError) at v1.0.4 … v1.21.1",
+    ),
+    CatalogEntry(
+        "DNS01_PROVIDER_CONFIG_INVALID", E,
+        "DNS-01 solver of {issuer} is misconfigured: {what}",
+        "{detail} This is a mistake in the issuer's solver configuration, not a missing "
+        "permission or a bad credential, so the Challenge for {host} fails the same way on "
+        "every retry until the solver is corrected.",
+        "DNS-01 Challenge.spec.solver.dns01.<provider> string fields holding $VAR, ${VAR}, "
+        "<placeholder> or {{ }}; Challenge.status.reason / PresentError Event: Google "
+        "CONSUMER_INVALID, 'Google Cloud project name missing', Azure 'Multiple user assigned "
+        "identities exist' / 'Identity not found', 'cannot be both present simultaneously', "
+        "'requires a key field to be specified', 'unknown cloud configuration name', acme-dns "
+        "'account credentials not found for domain'.",
+        "{action}",
+        checked="pkg/issuer/acme/dns/dns.go, clouddns/clouddns.go, cloudflare/cloudflare.go, "
+        "azuredns/azuredns.go (MSI via adal ≤ v1.13, azidentity from v1.14.0), "
+        "acmedns/acmedns.go at v1.0.4 … v1.21.1; azureDNS.managedIdentity in "
+        "pkg/apis/acme/v1/types_issuer.go from v1.6.0",
+    ),
     # -- ingress-shim, external issuer and approval codes (rules/shim.py, rules/external.py) --
+    CatalogEntry(
+        "INGRESS_SHIM_NO_TLS", W,
+        "Ingress {namespace}/{name} asks for a certificate but has no usable TLS entry",
+        "The Ingress carries {trigger}, so ingress-shim looks at it, but {problem}. "
+        "ingress-shim builds one Certificate per spec.tls entry that has both hosts and "
+        "secretName: with none it creates no Certificate and no Secret (silently when "
+        "spec.tls is empty, with a BadConfig Warning Event when an entry is incomplete).",
+        "Ingress metadata.annotations cert-manager.io/issuer, cert-manager.io/cluster-issuer "
+        "or an auto-certificate annotation (default kubernetes.io/tls-acme: \"true\", "
+        "controller flag --auto-certificate-annotations); Ingress spec.tls[].hosts and "
+        ".secretName; BadConfig Events on the Ingress.",
+        "Add a TLS block to Ingress {namespace}/{name}: spec.tls: [{{hosts: [{hosts}], "
+        "secretName: {secret}}}] (every entry needs both hosts and a secretName). ingress-shim "
+        "then creates Certificate {secret} in {namespace} within seconds; check it with "
+        "`kubectl get certificate -n {namespace}`.",
+        checked="shouldSync and validateIngressTLSBlock in "
+        "pkg/controller/ingress-shim/sync.go at v1.0.4 … v1.4.4 (BadConfig \"TLS entry %d is "
+        "invalid\"); hasShimAnnotation, validateIngressTLSBlock and buildCertificates in "
+        "pkg/controller/certificate-shim/sync.go at v1.5.0 … v1.21.1 (BadConfig \"Skipped a "
+        "TLS block\"); annotation keys in pkg/apis/certmanager/v1/types.go at v1.0.0 … v1.21.1",
+    ),
+    CatalogEntry(
+        "GATEWAY_SHIM_DISABLED", E,
+        "Gateway {namespace}/{name} is annotated for cert-manager but the gateway-shim is off",
+        "The Gateway asks cert-manager for certificates (listener Secrets {secrets}), but no "
+        "Certificate writes them: {why}. Without the gateway-shim cert-manager never reads "
+        "Gateways, so the listener keeps an unresolved certificateRef and serves no TLS.",
+        "Gateway (gateway.networking.k8s.io) with cert-manager.io/issuer or "
+        "cert-manager.io/cluster-issuer and HTTPS/TLS listeners whose tls.certificateRefs "
+        "Secrets no Certificate in the namespace writes; the controller Deployment's version "
+        "and args (--enable-gateway-api from v1.15, --feature-gates "
+        "ExperimentalGatewayAPISupport before).",
+        "Enable the gateway-shim and restart the controller: from v1.15 Helm `--set "
+        "config.apiVersion=controller.config.cert-manager.io/v1alpha1 --set "
+        "config.kind=ControllerConfiguration --set config.enableGatewayAPI=true` (or the "
+        "controller arg --enable-gateway-api); v1.5–v1.14 "
+        "`--feature-gates=ExperimentalGatewayAPISupport=true`; before v1.5 upgrade. The "
+        "Gateway API CRDs must exist before the controller starts. Then check `kubectl get "
+        "certificate -n {namespace}` for {secrets}.",
+        checked="ExperimentalGatewayAPISupport in pkg/feature/features.go at v1.5.0 (alpha, "
+        "default false) and internal/controller/feature/features.go at v1.14.0 (false) / "
+        "v1.15.0 … v1.21.1 (beta, true); --enable-gateway-api in "
+        "cmd/controller/app/options/options.go and defaultEnableGatewayAPI=false in "
+        "internal/apis/config/controller/v1alpha1/defaults.go at v1.15.0 … v1.21.1; "
+        "cmd/controller/app/controller.go at v1.15.0 … v1.21.1",
+    ),
+    CatalogEntry(
+        "EXTERNAL_ISSUER_NOT_RESPONDING", E,
+        "No {kind}.{group} controller acts on CertificateRequest {name}",
+        "The request is for the external issuer {kind} {issuer} (group {group}) and was "
+        "approved, but after {age} it has no Ready condition at all. cert-manager never signs "
+        "for another group; only that issuer's own controller can, and it has not touched "
+        "the request: it is not running, does not watch {kind}.{group} or this namespace, or "
+        "cannot update certificaterequests/status.",
+        "CertificateRequest with spec.issuerRef.group other than cert-manager.io, "
+        "Approved=True (from v1.3) and no Ready condition, older than 10 minutes.",
+        "Check the {group} issuer controller: `kubectl get pods -A | grep -i issuer` and "
+        "its logs; check that {kind} {issuer} exists (`kubectl get {kind}.{group} -A`) and "
+        "is Ready, that issuerRef.kind/group are spelled as its CRD defines them, and that "
+        "its ClusterRole allows get/list/watch on certificaterequests and update on "
+        "certificaterequests/status. Once it runs, request {name} in {namespace} is signed.",
+        checked="group check in pkg/controller/certificaterequests/sync.go and "
+        "CertificateRequestConditionApproved in pkg/apis/certmanager/v1/"
+        "types_certificaterequest.go at v1.3.0 … v1.21.1 (no approval before v1.3.0)",
+    ),
+    CatalogEntry(
+        "EXTERNAL_ISSUER_NOT_READY", E,
+        "External issuer {kind} {issuer} ({group}) is not ready: request {name} refused",
+        "The {group} controller refused CertificateRequest {name} because its own issuer "
+        "object {kind} {issuer} is not ready: {message}. The cause is on that object "
+        "(credentials, CA ARN/pool, region), not in cert-manager; cert-manager only retries "
+        "after the issuance backoff.",
+        "CertificateRequest with an external spec.issuerRef.group and Ready=False whose message "
+        "says the issuer is not ready (aws-privateca-issuer \"issuer is not ready\").",
+        "Inspect the external issuer: `kubectl describe {plural} {issuer}` (add -n "
+        "{namespace} for a namespaced kind) and its controller's logs; fix what its Ready "
+        "condition names (for AWSPCA: AWS credentials/IRSA role, region, CA ARN). When it is "
+        "Ready, delete request {name} (or `cmctl renew`) to skip the backoff.",
+        fixes=("clear-failed-requests", "renew"),
+        checked="external issuerRef group handling in pkg/controller/certificaterequests/sync.go "
+        "and the issuing controller's retry in pkg/controller/certificates/issuing at v1.0.4 … "
+        "v1.21.1; message from aws-privateca-issuer#292",
+    ),
+    CatalogEntry(
+        "EXTERNAL_ISSUER_PERMISSION_DENIED", E,
+        "{kind}.{group} may not sign request {name}: permission denied",
+        "The external issuer {kind} {issuer} asked its CA backend to sign CertificateRequest "
+        "{name} and was refused for lack of permission: {message}. The identity the issuer's "
+        "controller runs as (a cloud service account or IAM role) lacks the signing "
+        "permission, so no certificate can be issued until it is granted.",
+        "CertificateRequest with an external spec.issuerRef.group and Ready=False whose message "
+        "carries a permission refusal: Google CAS \"code = PermissionDenied\" / "
+        "\"privateca.certificates.create\", AWS \"AccessDeniedException\" / \"is not authorized "
+        "to perform: acm-pca:IssueCertificate\", or a generic permission denied/403.",
+        "{remedy}",
+        checked="external issuerRef group handling in pkg/controller/certificaterequests/sync.go "
+        "at v1.0.4 … v1.21.1; messages from google-cas-issuer#46/#61 and "
+        "aws-privateca-issuer#105/#211",
+    ),
     # -- controller, webhook and fallback codes (rules/components.py, rules/stuck.py) --
     CatalogEntry(
         "CONTROLLER_NOT_RUNNING", E, "cert-manager's controller is not running: {why}",

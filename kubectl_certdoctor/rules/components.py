@@ -167,3 +167,106 @@ def webhook_ca_not_injected(graph: Graph, now: datetime) -> list[Finding]:
                             data={"secret": src}, kind=kind, name=name(cfg), why=why,
                             secret=src))
     return out
+
+
+def _image_name(image: str) -> str:
+    """``quay.io/jetstack/cert-manager-webhook:v1.5.3`` → ``cert-manager-webhook``."""
+    return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+
+
+def webhook_deployment(graph: Graph) -> Obj | None:
+    """cert-manager's own webhook Deployment: the chart labels it app=webhook,
+    app.kubernetes.io/component=webhook (deploy/charts/cert-manager/templates/
+    webhook-deployment.yaml at v1.0.0 … v1.21.1), its image is cert-manager-webhook. DNS-01
+    solver webhooks (cert-manager-webhook-<provider> images) are not it."""
+    found: list[Obj] = []
+    for d in graph.objs.of_kind("Deployment"):
+        if not isinstance(d, dict):
+            continue
+        images = [_image_name(text(as_dict(c).get("image")))
+                  for c in as_list(dig(d, "spec", "template", "spec", "containers"))]
+        lb = labels(d)
+        labelled = lb.get("app.kubernetes.io/component") == "webhook" or \
+            lb.get("app") == "webhook"
+        solver = any(i.startswith("cert-manager-webhook-") for i in images)
+        if "cert-manager-webhook" in images or (labelled and not solver):
+            found.append(d)
+    return sorted(found, key=name)[0] if found else None
+
+
+def _blocked_certificates(graph: Graph) -> list[str]:
+    """Certificates that want a new CertificateRequest (Issuing=True) and have none for
+    the next revision: the create the webhook would have to admit."""
+    out: list[str] = []
+    for cert in graph.of_kind("Certificate"):
+        obj = cert.obj or {}
+        if text(dig(condition_of(obj, "Issuing"), "status")) != "True":
+            continue
+        issued = as_int(dig(obj, "status", "revision"), 0)
+        latest = graph.latest_requests.get(cert.id)
+        if latest is not None and graph.revisions.get(latest, 0) > issued:
+            continue
+        out.append(f"Certificate {cert.ref.namespace}/{cert.ref.name}: Issuing=True "
+                   f"({text(dig(condition_of(obj, 'Issuing'), 'reason'))}) but no "
+                   f"CertificateRequest for revision {issued + 1}")
+    return out
+
+
+def condition_of(obj: Obj, ctype: str) -> Obj:
+    for c in as_list(dig(obj, "status", "conditions")):
+        if isinstance(c, dict) and text(c.get("type")) == ctype:
+            return c
+    return {}
+
+
+def webhook_not_running(graph: Graph, now: datetime) -> list[Finding]:
+    """WEBHOOK_NOT_RUNNING: the webhook Deployment has no ready replica. Its
+    ValidatingWebhookConfiguration has failurePolicy: Fail (chart template
+    webhook-validating-webhook.yaml at v1.0.0 … v1.21.1), so the API server refuses every
+    create/update of a cert-manager object: renewals cannot create their
+    CertificateRequest. WIDE: reports on the Deployment."""
+    dep = webhook_deployment(graph)
+    if dep is None or not _has_status(dep):
+        return []
+    want = as_int(dig(dep, "spec", "replicas"), 1)
+    ready = as_int(dig(dep, "status", "readyReplicas"), 0)
+    if ready > 0:
+        return []
+    ev = [f"Deployment {namespace(dep)}/{name(dep)}: spec.replicas {want}, "
+          f"status.readyReplicas {ready}"]
+    for c in as_list(dig(dep, "status", "conditions")):
+        c = as_dict(c)
+        if text(c.get("type")) == "Available" and text(c.get("status")) != "True":
+            ev.append(f"Deployment.status.conditions[Available]: {text(c.get('status'))}, "
+                      f"reason {text(c.get('reason'))}")
+    troubles = [t for p in pods_of(graph, dep) for t in _pod_troubles(p)]
+    ev.extend(troubles[:3])
+    for cfg in graph.objs.of_kind("ValidatingWebhookConfiguration"):
+        if not isinstance(cfg, dict):
+            continue
+        for h in as_list(cfg.get("webhooks")):
+            h = as_dict(h)
+            svc = text(dig(h, "clientConfig", "service", "name"))
+            if (svc and svc == name(dep)) or text(h.get("name")) == "webhook.cert-manager.io":
+                ev.append(f"ValidatingWebhookConfiguration {name(cfg)} webhook "
+                          f"{text(h.get('name'))}: failurePolicy "
+                          f"{text(h.get('failurePolicy')) or 'Fail'}")
+                break
+    blocked = _blocked_certificates(graph)
+    ev.extend(blocked[:3])
+    if want == 0:
+        why = "it is scaled to zero"
+    elif any("OOMKilled" in t for t in troubles):
+        why = "its pod is killed for running out of memory (OOMKilled)"
+    elif any("CrashLoopBackOff" in t for t in troubles):
+        why = "its pod is crash-looping"
+    elif troubles:
+        why = "its pod cannot start"
+    else:
+        why = "no replica is ready"
+    ref = Ref("Deployment", namespace(dep), name(dep))
+    return [make("WEBHOOK_NOT_RUNNING", ref, ev,
+                 data={"replicas": want, "ready": ready, "blocked": len(blocked)},
+                 name=name(dep), namespace=namespace(dep), why=why,
+                 blocked=f" ({len(blocked)} Certificate(s) wait for a new request)"
+                 if blocked else "")]

@@ -665,8 +665,14 @@ _BUILD: dict[str, Callable[[Graph, Context, list[str], dict[str, Any], str], Dia
 # -- the rules ------------------------------------------------------------------------------
 
 def _findings(graph: Graph, code: str) -> list[Finding]:
+    # the solver-configuration codes (rules/dns01_config.py) name the cause first: a
+    # placeholder project or an unfollowed CNAME is not a permission/credential problem
+    from kubectl_certdoctor.rules import dns01_config
+
     out: list[Finding] = []
     for ctx in _contexts(graph):
+        if dns01_config.explains(graph, ctx):
+            continue
         try:
             d = diagnose(graph, ctx)
         except (TypeError, ValueError, AttributeError, KeyError):  # pragma: no cover

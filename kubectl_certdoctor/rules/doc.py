@@ -163,8 +163,54 @@ EXAMPLES: dict[str, str] = {
     "SECRET_WRITTEN_BY_OTHER_CONTROLLER": "Secret web-tls: Helm release (annotation "
                                           "meta.helm.sh/release-name: 'web')",
     # -- issuer set-up examples --
+    "ISSUER_SERVER_TLS_UNTRUSTED": "Issuer.status.conditions[Ready]: False, reason "
+                                   "ErrRegisterACMEAccount, message \"Failed to register ACME "
+                                   "account: Get \\\"https://acme.internal.example/acme/"
+                                   "directory\\\": tls: failed to verify certificate: x509: "
+                                   "certificate signed by unknown authority\"",
+    "CA_ISSUER_SECRET_NOT_FOUND": "ClusterIssuer.status.conditions[Ready]: False, reason "
+                                  "ErrGetKeyPair, message \"Error getting keypair for CA "
+                                  "issuer: secrets \\\"ca-key-pair\\\" not found\"; a Secret "
+                                  "named ca-key-pair exists in namespace(s) default",
+    "CA_ISSUER_KEYPAIR_INVALID": "ClusterIssuer.status.conditions[Ready]: False, reason "
+                                 "ErrInvalidKeyPair, message \"Error getting keypair for CA "
+                                 "issuer: certificate is not a CA\"; Certificate "
+                                 "cert-manager/root-ca writes Secret root-ca; spec.isCA: unset",
+    "WEBHOOK_NOT_RUNNING": "Pod cert-manager-webhook-6d4b… container cert-manager-webhook: "
+                           "CrashLoopBackOff, 37 restarts",
     # -- solver pod and DNS-01 configuration examples --
+    "HTTP01_SOLVER_POD_REJECTED": "Challenge.status.reason: \"pods \\\"cm-acme-http-solver-rvt6g"
+                                  "\\\" is forbidden: violates PodSecurity \\\"restricted:latest"
+                                  "\\\": unrestricted capabilities (container \\\"acmesolver\\\" "
+                                  "must set securityContext.capabilities.drop=[\\\"ALL\\\"])\"",
+    "HTTP01_SOLVER_POD_NOT_RUNNING": "Pod shop/cm-acme-http-solver-x7k2p (solver of this "
+                                     "Challenge): ImagePullBackOff, message \"Back-off pulling "
+                                     "image \\\"quay.io/jetstack/cert-manager-acmesolver:"
+                                     "v1.14.4\\\"\"",
+    "DNS01_CNAME_NOT_FOLLOWED": "Challenge.status.reason: \"failed to change Route 53 record set: "
+                                "… InvalidChangeBatch: [RRSet with DNS name "
+                                "_acme-challenge.www.example.com. is not permitted in zone "
+                                "acme.example.net.]\"",
+    "DNS01_PROVIDER_CONFIG_INVALID": "Challenge.spec.solver.dns01.cloudDNS.project: "
+                                     "'$PROJECT_ID' (an unexpanded placeholder)",
     # -- ingress-shim, external issuer and approval examples --
+    "INGRESS_SHIM_NO_TLS": "Ingress test/web annotation cert-manager.io/cluster-issuer: "
+                           "letsencrypt-prod; Ingress.spec.tls: []",
+    "GATEWAY_SHIM_DISABLED": "Gateway networking/main annotation cert-manager.io/cluster-issuer: "
+                             "letsencrypt-prod; listener certificateRefs without a Certificate: "
+                             "glance-tls; cert-manager v1.17.1: controller args lack "
+                             "--enable-gateway-api (default false)",
+    "EXTERNAL_ISSUER_NOT_RESPONDING": "CertificateRequest.spec.issuerRef: {\"group\": "
+                                      "\"awspca.cert-manager.io\", \"kind\": \"AWSPCAIssuer\", "
+                                      "\"name\": \"pca\"}; Approved True; no Ready condition "
+                                      "after 38m",
+    "EXTERNAL_ISSUER_NOT_READY": "CertificateRequest.status.conditions[Ready]: False, reason "
+                                 "Failed, message \"issuer is not ready\"",
+    "EXTERNAL_ISSUER_PERMISSION_DENIED": "CertificateRequest.status.conditions[Ready]: False, "
+                                         "reason Pending, message \"casClient.CreateCertificate "
+                                         "failed: rpc error: code = PermissionDenied desc = "
+                                         "Permission 'privateca.certificates.create' denied on "
+                                         "'projects/1/locations/europe-west1/caPools/pool'\"",
     # -- controller/webhook examples --
     "CONTROLLER_NOT_RUNNING": "Pod cert-manager-7d9f… container cert-manager-controller: "
                               "CrashLoopBackOff, last exit OOMKilled, 14 restarts",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from kubectl_certdoctor.graph import Graph, issuer_ref_of
@@ -9,6 +10,7 @@ from kubectl_certdoctor.objects import as_dict, dig, name, namespace
 from kubectl_certdoctor.rules.acme_account import explained_issuer
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding
+from kubectl_certdoctor.rules.shim import shim_issuer_remedy
 from kubectl_certdoctor.rules.util import cond_ev, cond_text, field_ev
 from kubectl_certdoctor.status import Status
 
@@ -41,14 +43,20 @@ def issuer_not_found(graph: Graph, now: datetime) -> list[Finding]:
             else:
                 why = ""
         ref_s = f"{ir.ref.kind} {ns}/{nm}" if ns else f"{ir.ref.kind} {nm}"
-        out.append(make(
+        f = make(
             "ISSUER_NOT_FOUND", cert.ref,
             [field_ev("Certificate", "spec.issuerRef",
                       as_dict(dig(cert.obj, "spec", "issuerRef"))),
              f"no {ref_s} in the cluster"],
             data={"issuer": str(ir.ref)},
             kind=ir.kind, name=nm, ref=ref_s, why=why,
-        ))
+        )
+        # a Certificate made by ingress-/gateway-shim: the fix is the annotation (rules/shim.py)
+        shim_fix = shim_issuer_remedy(cert.obj, ir.ref.kind, nm,
+                                      any(name(o) == nm and namespace(o) == cert.ref.namespace
+                                          for o in issuers),
+                                      nm in cluster_issuers)
+        out.append(replace(f, remedy=shim_fix) if shim_fix else f)
     return out
 
 

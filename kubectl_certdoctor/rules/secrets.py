@@ -293,8 +293,19 @@ def secret_is_ca_issuer_keypair(graph: Graph, now: datetime) -> list[Finding]:
         own_hit = next((h for h in hits if own is not None and _ref_str(h) == _ref_str(own)),
                        None)
         is_ca = dig(obj, "spec", "isCA") is True
+        fix_hint = (f"Give Certificate {node.ref.name} its own spec.secretName; restore {sn} "
+                    "from the CA Certificate that bootstraps it (or re-import the CA key "
+                    f"pair), then renew the certificates {_ref_str(hits[0])} signed.")
         if own_hit is not None:
             iss, how = own_hit, "is issued by that same CA issuer"
+        elif not is_ca and own is not None and dig(own, "spec", "selfSigned") is not None:
+            # the selfSigned bootstrap of the CA, only without isCA: the key pair is the
+            # right one, the certificate just is not a CA
+            iss, how = hits[0], ("bootstraps that CA issuer from a selfSigned issuer but lacks "
+                                 "spec.isCA: true")
+            fix_hint = (f"Set spec.isCA: true on Certificate {node.ref.name} and renew it "
+                        f"(cmctl renew {node.ref.name}); then renew the certificates "
+                        f"{_ref_str(iss)} signed.")
         elif not is_ca:
             iss, how = hits[0], "is not a CA certificate (isCA unset)"
         else:
@@ -307,7 +318,8 @@ def secret_is_ca_issuer_keypair(graph: Graph, now: datetime) -> list[Finding]:
             ev.append(field_ev("Certificate", "spec.isCA", dig(obj, "spec", "isCA")))
         out.append(make("SECRET_IS_CA_ISSUER_KEYPAIR", node.ref, ev,
                         data={"secret": sn, "issuer": _ref_str(iss)},
-                        secret=sn, issuer=_ref_str(iss), how=how, name=node.ref.name))
+                        secret=sn, issuer=_ref_str(iss), how=how, name=node.ref.name,
+                        fix_hint=fix_hint))
     return out
 
 

@@ -29,7 +29,8 @@ from kubectl_certdoctor.rules.util import age, cond_text, field_ev, latest_reque
 #: issuance normally completes in a minute or two (HTTP-01/DNS-01 included)
 GRACE = timedelta(minutes=10)
 #: controller-wide causes that explain every stuck Certificate at once
-GLOBAL_CODES = frozenset({"CONTROLLER_NOT_RUNNING", "WEBHOOK_CA_NOT_INJECTED"})
+GLOBAL_CODES = frozenset({"CONTROLLER_NOT_RUNNING", "WEBHOOK_CA_NOT_INJECTED",
+                          "WEBHOOK_NOT_RUNNING"})
 CODE = "ISSUANCE_STUCK_UNRECOGNISED"
 
 

@@ -182,10 +182,40 @@ def _finding(ref: Ref, ev: list[str], meaning: str, iss: Obj, kind: str, ns: str
         "Kubernetes": f"Kubernetes auth role {text(dig(auth, 'kubernetes', 'role'))} (mount "
                       f"{text(dig(auth, 'kubernetes', 'mountPath')) or '/v1/auth/kubernetes'})",
     }.get(method, f"{method} auth")
-    return make("VAULT_AUTH_FAILED", ref, ev,
-                data={"issuer": _issuer_label(kind, ns, name), "auth": method},
-                issuer=_issuer_label(kind, ns, name), meaning=meaning, method=method,
-                credentials=detail, server=text(dig(iss, "spec", "vault", "server")))
+    f = make("VAULT_AUTH_FAILED", ref, ev,
+             data={"issuer": _issuer_label(kind, ns, name), "auth": method},
+             issuer=_issuer_label(kind, ns, name), meaning=meaning, method=method,
+             credentials=detail, server=text(dig(iss, "spec", "vault", "server")))
+    if "serviceaccounts/token" in meaning:
+        from dataclasses import replace
+
+        f = replace(f, remedy=token_rbac_remedy(" ".join(ev), iss, ns))
+    return f
+
+
+_FORBIDDEN_USER = re.compile(r'User\s+\\?"([^"\\]+)\\?"\s+cannot create resource', re.I)
+_FORBIDDEN_NS = re.compile(r'in the namespace\s+\\?"([^"\\]+)', re.I)
+
+
+def token_rbac_remedy(message: str, iss: Obj, issuer_ns: str) -> str:
+    """serviceAccountRef (v1.12+: internal/vault/vault.go requestTokenWithKubernetesAuth
+    "while requesting a token for the service account %s/%s") needs cert-manager to create
+    a token for that ServiceAccount (TokenRequest: create serviceaccounts/token); the Helm
+    chart grants it to no ServiceAccount, so the user adds a Role and RoleBinding."""
+    sa = text(dig(iss, "spec", "vault", "auth", "kubernetes", "serviceAccountRef", "name")) \
+        or "<serviceaccount>"
+    u = _FORBIDDEN_USER.search(message)
+    user = u.group(1) if u else "system:serviceaccount:cert-manager:cert-manager"
+    n = _FORBIDDEN_NS.search(message)
+    where = n.group(1) if n else (issuer_ns or "the cluster resource namespace (cert-manager)")
+    parts = user.split(":")
+    subject = (f"ServiceAccount {parts[3]} in namespace {parts[2]}"
+               if len(parts) == 4 and parts[1] == "serviceaccount" else f"user {user}")
+    return (f"Kubernetes RBAC, not Vault: cert-manager ({user}) may not create tokens for "
+            f"ServiceAccount {sa}. Create a Role in namespace {where} with rules apiGroups "
+            f"[\"\"], resources [serviceaccounts/token], verbs [create], resourceNames [{sa}], "
+            f"and a RoleBinding in {where} binding it to {subject}; the issuer recovers on its "
+            f"next sync (then clear failed requests and renew).")
 
 
 def issue_path(path: str) -> bool:

@@ -300,6 +300,16 @@ class ControlPlane:
                 raise ControlPlaneError(f"binding {user} to {role} in {ns}: {status} {out}")
         return path
 
+    def add_node_credentials(self, node: str, path: Path) -> Path:
+        """A kubeconfig at ``path`` for the kubelet of ``node``: ``system:node:<node>`` in
+        group ``system:nodes``, which the API server's Node authorizer serves."""
+        if self._ca is None:
+            raise ControlPlaneError("the control plane has not been started")
+        pair = self._ca.issue(f"node-{node}", f"system:node:{node}",
+                              organizations=("system:nodes",))
+        self._write_kubeconfig(path, f"system:node:{node}", pair)
+        return path
+
     def apply_cluster_role(self, doc: dict[str, Any]) -> None:
         """Create or replace a ClusterRole (e.g. the shipped docs/rbac-*.yaml)."""
         name = doc["metadata"]["name"]

@@ -170,3 +170,37 @@ def controller(version: str = "v1.21.1", args: list[str] | None = None) -> Obj:
                 "name": "cert-manager-controller",
                 "image": f"quay.io/jetstack/cert-manager-controller:{version}",
                 "args": args if args is not None else ["--v=2"]}]}}}}
+
+
+# -- HTTP-01 solver Pod factories (tests/test_rules_solver_dns_config.py) -------------------
+def solver_pod(ch_name: str, ns: str = "default", waiting: str = "", message: str = "",
+               phase: str = "Pending", scheduled: str = "True", sched_reason: str = "",
+               sched_message: str = "", age: timedelta = timedelta(minutes=20),
+               image: str = "quay.io/jetstack/cert-manager-acmesolver:v1.14.4",
+               last_terminated: dict[str, Any] | None = None,
+               solver_label: bool = True) -> Obj:
+    """The Pod cert-manager creates for an HTTP-01 Challenge (pkg/issuer/acme/http/pod.go:
+    generateName cm-acme-http-solver-, solver label, controller ownerReference)."""
+    md = meta(f"cm-acme-http-solver-{ch_name[-5:]}", ns)
+    md["creationTimestamp"] = ts(-age)
+    md["generateName"] = "cm-acme-http-solver-"
+    if solver_label:
+        md["labels"] = {"acme.cert-manager.io/http-domain": "3159757414",
+                        "acme.cert-manager.io/http-token": "607653218",
+                        "acme.cert-manager.io/http01-solver": "true"}
+    md["ownerReferences"] = [owner("Challenge", ch_name, ns, "acme.cert-manager.io/v1")]
+    state: dict[str, Any] = {"waiting": {"reason": waiting, "message": message}} if waiting \
+        else ({"running": {"startedAt": ts(-age)}} if phase == "Running" else {})
+    cs: dict[str, Any] = {"name": "acmesolver", "image": image, "ready": phase == "Running",
+                          "restartCount": 0, "state": state,
+                          "lastState": {"terminated": last_terminated} if last_terminated else {}}
+    sched: dict[str, Any] = {"type": "PodScheduled", "status": scheduled}
+    if sched_reason:
+        sched.update(reason=sched_reason, message=sched_message)
+    status: dict[str, Any] = {"phase": phase, "conditions": [sched]}
+    if scheduled == "True":
+        status["containerStatuses"] = [cs]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md,
+            "spec": {"containers": [{"name": "acmesolver", "image": image}],
+                     "restartPolicy": "OnFailure"},
+            "status": status}

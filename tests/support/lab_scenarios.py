@@ -659,8 +659,9 @@ SCENARIOS: tuple[LabScenario, ...] = (
         "lab-shared-secret",
         "Two Certificates write the same Secret",
         "alpha and beta name one secretName; cert-manager issues for the older one and keeps "
-        "the other not Ready: the Secret was issued for somebody else.",
-        ("SECRET_SHARED_BY_CERTIFICATES",),
+        "the other not Ready: the Secret was issued for somebody else (so it also does "
+        "not match beta's spec).",
+        ("SECRET_SHARED_BY_CERTIFICATES", "SECRET_MISMATCH"),
         _shared_secret,
         _shared_settled,
     ),

@@ -113,8 +113,8 @@ def ca_bundles():
                         "Referenced issuer does not have a Ready status condition", cr_pending=True)
     write("ca-clusterissuer-secret-wrong-namespace.yaml", T, "https://github.com/cert-manager/cert-manager/issues/7120",
           "v1.15.0", "CA ClusterIssuer's keypair Secret is not in the cluster resource namespace (cert-manager)",
-          "ISSUER_NOT_READY | the CA ClusterIssuer reads secretName from --cluster-resource-namespace (cert-manager); "
-          "the Secret ca-key-pair exists only in 'default': move/copy it there (PROPOSED:CA_ISSUER_SECRET_NOT_FOUND)",
+          "CA_ISSUER_SECRET_NOT_FOUND | the CA ClusterIssuer reads secretName from --cluster-resource-namespace (cert-manager); "
+          "the Secret ca-key-pair exists only in 'default': move/copy it there",
           objs, rank=3, note="same mode in #2130, #650, website#278; the Secret exists in namespace default")
 
     # CA issuer whose certificate is not a CA (isCA missing on the bootstrap Certificate)
@@ -140,8 +140,8 @@ def ca_bundles():
                         T - 45 * M, "Referenced issuer does not have a Ready status condition", cr_pending=True)
     write("ca-issuer-certificate-not-a-ca.yaml", T, "https://github.com/epinio/epinio/pull/613", "v1.4.0",
           "CA issuer's Secret holds a leaf certificate: the bootstrap Certificate lacks isCA: true",
-          "ISSUER_NOT_READY | the CA certificate in epinio-ca-root has no CA basic constraint: set spec.isCA: true on "
-          "Certificate cert-manager/epinio-ca and re-issue it (PROPOSED:CA_ISSUER_NOT_A_CA)",
+          "CA_ISSUER_KEYPAIR_INVALID | the CA certificate in epinio-ca-root has no CA basic constraint: set spec.isCA: true on "
+          "Certificate cert-manager/epinio-ca and re-issue it (proposed as CA_ISSUER_NOT_A_CA)",
           objs, rank=9, note="same message in cert-manager#279; the bootstrap Certificate epinio-ca has no isCA")
 
     # CA issuer Secret whose key cannot be decoded
@@ -163,8 +163,8 @@ def ca_bundles():
                                     "privateKey": {"algorithm": "ECDSA"}})
     write("ca-issuer-key-not-pem.yaml", T, "https://github.com/cert-manager/cert-manager/issues/5268", "v1.8.2",
           "CA issuer Secret's tls.key is not a PEM private key (written by Terraform in the wrong form)",
-          "ISSUER_NOT_READY | tls.key of Secret linkerd/linkerd-trust-anchor is not a PEM-encoded key (double base64 or "
-          "raw output); recreate the Secret with kubectl create secret tls (PROPOSED:CA_ISSUER_KEYPAIR_INVALID)",
+          "CA_ISSUER_KEYPAIR_INVALID | tls.key of Secret linkerd/linkerd-trust-anchor is not a PEM-encoded key (double base64 or "
+          "raw output); recreate the Secret with kubectl create secret tls",
           objs, rank=14)
 
 
@@ -206,8 +206,8 @@ def http01_bundles():
                        ch_events=[("Warning", "PresentError", "Error presenting challenge: " + err, T - 19 * M, T - M, 41)])
     write("http01-solver-pod-forbidden-psa.yaml", T, "https://github.com/cert-manager/cert-manager/issues/5338", "v1.9.0",
           "HTTP-01 solver Pod cannot be created: namespace enforces Pod Security 'restricted' (acmesolver lacks seccomp/drop ALL)",
-          "PROPOSED:HTTP01_SOLVER_POD_FORBIDDEN | the namespace's Pod Security admission rejects the acmesolver Pod; "
-          "upgrade to >= v1.9.1 (solver sets a restricted securityContext) or set solver podTemplate / relax the namespace label",
+          "HTTP01_SOLVER_POD_REJECTED | the namespace's Pod Security admission rejects the acmesolver Pod; "
+          "upgrade to >= v1.10.0 (pod.go: first release with seccomp RuntimeDefault + drop ALL) or set solver podTemplate / relax the namespace label",
           objs + ch, rank=6, note="same mode with OPA/Gatekeeper (#3721, #4952), OpenShift SCC (#5839), tektoncd/dashboard#2906")
 
     # solver pod cannot pull the acmesolver image
@@ -230,7 +230,7 @@ def http01_bundles():
                T - 19 * M, T - 2 * M, 9, component="kubelet", api="v1")
     write("http01-solver-pod-image-pull.yaml", T, "https://github.com/cert-manager/cert-manager/issues/6762", "v1.14.4",
           "HTTP-01 solver Pod stuck in ImagePullBackOff (acmesolver image not pullable: air-gap/registry mirror)",
-          "PROPOSED:HTTP01_SOLVER_POD_NOT_RUNNING | the 503 comes from the ingress having no ready backend: the acmesolver "
+          "HTTP01_SOLVER_POD_NOT_RUNNING | the 503 comes from the ingress having no ready backend: the acmesolver "
           "Pod cannot pull quay.io/jetstack/cert-manager-acmesolver; mirror it and set --acme-http01-solver-image",
           objs + ch + [p, ev], rank=7)
 
@@ -266,7 +266,7 @@ def component_bundles():
     write("webhook-down-renewal-blocked.yaml", T, "https://github.com/cert-manager/cert-manager/issues/4453", "v1.5.3",
           "cert-manager webhook not running: renewal cannot create the CertificateRequest (failed calling webhook "
           "webhook.cert-manager.io ... connection refused)",
-          "PROPOSED:WEBHOOK_NOT_RUNNING | the webhook Deployment has no ready Pod (CrashLoopBackOff); every create/update of "
+          "WEBHOOK_NOT_RUNNING | the webhook Deployment has no ready Pod (CrashLoopBackOff); every create/update of "
           "cert-manager objects fails, so the renewal never starts; fix the webhook pod (logs) before anything else",
           objs, rank=1, note="same symptom in #3133, #5667, #2602, #5189 (the most reported cert-manager error)\n"
           "renewal due 2 days before capture, no CertificateRequest revision 4 exists")
@@ -303,7 +303,7 @@ def component_bundles():
                                          ann={"cert-manager.io/cluster-issuer": "letsencrypt-staging-cluster-issuer"})]
     write("ingress-shim-annotated-ingress-without-tls.yaml", T, "https://github.com/cert-manager/cert-manager/issues/405",
           "v1.2.0", "Ingress annotated for cert-manager has no spec.tls, so ingress-shim creates no Certificate (silently)",
-          "PROPOSED:INGRESS_SHIM_NO_TLS_BLOCK | Ingress test/goodly-kangaroo-httpserver carries "
+          "INGRESS_SHIM_NO_TLS | Ingress test/goodly-kangaroo-httpserver carries "
           "cert-manager.io/cluster-issuer but no spec.tls[].secretName/hosts: add a tls block or nothing is issued",
           objs, rank=5, stuck=False,
           note="report ran v0.2.4 (certmanager.k8s.io annotation); same question in #436, #3779, #1588")
@@ -334,7 +334,7 @@ def component_bundles():
         {"dns01": {"cloudflare": {"apiTokenSecretRef": {"name": "cloudflare-token", "key": "api-token"}}}}]), gw]
     write("gateway-shim-not-enabled.yaml", T, "https://github.com/rwlove/home-ops/pull/11142", "v1.17.1",
           "Gateway annotated cert-manager.io/cluster-issuer but the controller runs without --enable-gateway-api: no Certificate",
-          "PROPOSED:GATEWAY_SHIM_DISABLED | the gateway-shim is off (no --enable-gateway-api / config.enableGatewayAPI); "
+          "GATEWAY_SHIM_DISABLED | the gateway-shim is off (no --enable-gateway-api / config.enableGatewayAPI); "
           "the listener's Secret glance-tls is never created; enable it and restart the controller",
           objs, rank=10, stuck=False, note="same in cert-manager/website#1586, cert-manager#6765 comments, google-cas-issuer#262")
 
@@ -358,7 +358,7 @@ def dns01_bundles():
                        ch_events=[("Warning", "PresentError", "Error presenting challenge: " + msg, T - 19 * M, T - M, 13)])
     write("dns01-cname-delegation-without-follow.yaml", T, "https://github.com/cert-manager/cert-manager/issues/8095",
           "v1.18.2", "DNS-01 into a delegated zone via _acme-challenge CNAME, but the solver lacks cnameStrategy: Follow",
-          "PROPOSED:DNS01_CNAME_NOT_FOLLOWED | _acme-challenge.test.example.test is a CNAME into letsencrypt.example.test; "
+          "DNS01_CNAME_NOT_FOLLOWED | _acme-challenge.test.example.test is a CNAME into letsencrypt.example.test; "
           "set dns01.cnameStrategy: Follow so the TXT record is written at the CNAME target (not DNS01_PROVIDER_PERMISSION_DENIED)",
           objs + ch, rank=11, note="IRSA role on the controller, --issuer-ambient-credentials set (the Route 53 call itself succeeds)\nsame family: #1778, #4998 (CNAME followed for SOA), website#2230 (wildcard CNAME)")
 
@@ -378,7 +378,7 @@ def dns01_bundles():
                        ch_events=[("Warning", "PresentError", "Error presenting challenge: " + msg, T - 19 * M, T - M, 10)])
     write("dns01-clouddns-project-placeholder.yaml", T, "https://github.com/cert-manager/cert-manager/issues/5512", "v1.9.1",
           "Cloud DNS solver's project is the unexpanded shell placeholder '$PROJECT_ID' (copied from the docs)",
-          "DNS01_PROVIDER_PERMISSION_DENIED | not an IAM problem: spec.acme.solvers[].dns01.cloudDNS.project is the literal "
+          "DNS01_PROVIDER_CONFIG_INVALID | not an IAM problem: spec.acme.solvers[].dns01.cloudDNS.project is the literal "
           "'$PROJECT_ID' (CONSUMER_INVALID); put the real GCP project id",
           objs + ch, rank=15)
 
@@ -398,8 +398,8 @@ def dns01_bundles():
                        ch_events=[("Warning", "PresentError", "Error presenting challenge: " + msg, T - 19 * M, T - M, 11)])
     write("dns01-azure-managed-identity-ambiguous.yaml", T, "https://github.com/cert-manager/website/issues/662", "v1.4.1",
           "AzureDNS ambient managed identity on a node with several user-assigned identities and no managedIdentity.clientID",
-          "PROPOSED:DNS01_AZURE_IDENTITY_AMBIGUOUS | IMDS cannot pick an identity: set azureDNS.managedIdentity.clientID "
-          "(v1.5+) to the identity granted DNS Zone Contributor",
+          "DNS01_PROVIDER_CONFIG_INVALID | IMDS cannot pick an identity: set azureDNS.managedIdentity.clientID "
+          "(v1.6.0+) to the identity granted DNS Zone Contributor",
           objs + ch, rank=13, note="same family: website#328 ('Identity not found'), cert-manager#4480, #5989")
 
     # Azure workload identity without DNS rights
@@ -499,7 +499,7 @@ def vault_bundles():
                         spec_extra={"isCA": True})
     write("vault-server-tls-untrusted.yaml", T, "https://github.com/palimarium/istio-vault-ca/issues/1", "v1.3.1",
           "Vault server certificate signed by a private CA, Issuer has no spec.vault.caBundle",
-          "PROPOSED:VAULT_SERVER_TLS_UNTRUSTED | TLS trust, not credentials: set spec.vault.caBundle (or caBundleSecretRef) "
+          "ISSUER_SERVER_TLS_UNTRUSTED | TLS trust, not credentials: set spec.vault.caBundle (or caBundleSecretRef) "
           "to the CA that signed vault.example.test (must not be reported as VAULT_AUTH_FAILED alone)", objs, rank=17)
 
     # Vault returns something that is not a PEM certificate (v1.4.0 bug with Vault 1.7)
@@ -526,7 +526,7 @@ def external_bundles():
     write("external-issuer-request-never-processed.yaml", T,
           "https://github.com/cert-manager/aws-privateca-issuer/issues/32", "v1.4.0",
           "CertificateRequest for an external issuer (awspca.cert-manager.io) is approved but never gets a Ready condition",
-          "PROPOSED:EXTERNAL_ISSUER_NOT_PROCESSING | only the aws-privateca-issuer controller can sign it: check that its "
+          "EXTERNAL_ISSUER_NOT_RESPONDING | only the aws-privateca-issuer controller can sign it: check that its "
           "Deployment runs, that the AWSPCAIssuer is Ready and that it has RBAC on certificaterequests/status",
           objs, rank=19, note="same shape: google-cas-issuer#48, step-issuer#1, cert-manager#2895")
 
@@ -540,8 +540,8 @@ def external_bundles():
                       T - 60 * S, T - 60 * S, 1, component="cert-manager-certificates-issuing"))
     write("external-issuer-not-ready-awspca.yaml", T, "https://github.com/cert-manager/aws-privateca-issuer/issues/292",
           "v1.12.4", "AWSPCAClusterIssuer not ready (no AWS credentials/IRSA outside EKS); request failed 'issuer is not ready'",
-          "CERTIFICATE_REQUEST_FAILED | the external AWSPCAClusterIssuer 'example' is not Ready: its status/controller logs "
-          "say why (AWS credentials); fix it, then the request is retried after backoff (PROPOSED:EXTERNAL_ISSUER_NOT_READY)",
+          "EXTERNAL_ISSUER_NOT_READY | the external AWSPCAClusterIssuer 'example' is not Ready: its status/controller logs "
+          "say why (AWS credentials); fix it, then the request is retried after backoff (CERTIFICATE_REQUEST_FAILED also reported)",
           objs, rank=20, note="cert-manager Operator for Red Hat OpenShift; AWSPCAClusterIssuer objects are not in the bundle")
 
     # Google CAS: permission denied
@@ -554,7 +554,7 @@ def external_bundles():
     write("external-issuer-google-cas-permission-denied.yaml", T,
           "https://github.com/cert-manager/google-cas-issuer/issues/46", "v1.4.0",
           "google-cas-issuer's GCP service account lacks privateca.certificates.create on the CA pool (workload identity)",
-          "PROPOSED:EXTERNAL_ISSUER_PERMISSION_DENIED | grant roles/privateca.certificateRequester on caPools/PKIpool to "
+          "EXTERNAL_ISSUER_PERMISSION_DENIED | grant roles/privateca.certificateRequester on caPools/PKIpool to "
           "the GSA bound to the issuer's KSA (workload identity binding)", objs, rank=21,
           note="CertificateRequest Ready message: the issuer's error verbatim, reason Pending (issuer keeps retrying)")
 
@@ -614,7 +614,7 @@ def acme_bundles():
                         T - 9 * M, "Referenced issuer does not have a Ready status condition", cr_pending=True)
     write("acme-private-server-untrusted-ca.yaml", T, "https://github.com/cert-manager/cert-manager/issues/7332", "v1.15.3",
           "Private ACME server (step-ca/Boulder) whose TLS chain is not trusted by the controller (caBundle wrong/incomplete)",
-          "PROPOSED:ACME_SERVER_TLS_UNTRUSTED | the network works; TLS verification fails: put the ROOT CA that signed the "
+          "ISSUER_SERVER_TLS_UNTRUSTED | the network works; TLS verification fails: put the ROOT CA that signed the "
           "ACME server's chain in spec.acme.caBundle (the bundle holds only an intermediate) — not ACME_SERVER_UNREACHABLE",
           objs, rank=2, note="same family: cert-manager#2332 (mount CA), #3273; caBundle here holds an intermediate only")
 
@@ -637,7 +637,7 @@ def acme_bundles():
     write("acme-server-tls-intercepted.yaml", T, "https://github.com/trueforge-org/truecharts/issues/12167", "v1.12.3",
           "acme-v02.api.letsencrypt.org answered with the cluster ingress's default certificate (DNS search domain / "
           "wildcard record hijacks the name; ndots:5)",
-          "PROPOSED:ACME_SERVER_TLS_INTERCEPTED | the name resolves to your own Traefik (cert for *.traefik.default): fix "
+          "ISSUER_SERVER_TLS_UNTRUSTED | the name resolves to your own Traefik (cert for *.traefik.default): fix "
           "the node/pod DNS search domain or wildcard record (or set dnsConfig ndots:1 on the controller)",
           objs, rank=23, note="ACME_ACCOUNT_SERVER_MISMATCH (staging→prod) is incidental")
 

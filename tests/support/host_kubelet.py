@@ -1,7 +1,13 @@
-"""A test-side kubelet for debug pods: the only stand-in the probe tests use.
+"""A kubelet STAND-IN that runs a pod's script on this host: only for tests that cannot
+use the real node (tests/support/node.py).
 
-The test API server has no nodes and no kubelet. This thread does what a
-kubelet would do for our probe pods, through the real API:
+It plays the kubelet for probe pods through the real API: the tests that use it need
+what a real node cannot give cheaply — hundreds of pods started and cancelled in
+seconds (tests/test_reliability.py), the CLI's own process watching a pod
+(tests/test_probes_cli.py), or a pod status a real kubelet would never write. Every
+probe's real-pod behaviour is tested on the real node in tests/test_probes_pod.py.
+
+What it does:
 
 * watches pods labelled ``app.kubernetes.io/managed-by=kubectl-certdoctor``;
 * binds a new pod to a (fake) node with ``POST pods/{name}/binding``;
@@ -43,8 +49,8 @@ def _now() -> str:
 
 
 @dataclass
-class FakeKubelet:
-    """Plays the kubelet for probe pods. Use as a context manager."""
+class HostScriptKubelet:
+    """Plays the kubelet for probe pods on this host (a stand-in). A context manager."""
 
     api_client: Any
     node: str = "certdoctor-test-node"
@@ -65,11 +71,11 @@ class FakeKubelet:
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._handled: set[str] = set()
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._loop, name="fake-kubelet", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="host-script-kubelet", daemon=True)
         self.pod_seen = threading.Event()
         self.pod_started = threading.Event()
 
-    def __enter__(self) -> FakeKubelet:
+    def __enter__(self) -> HostScriptKubelet:
         self._thread.start()
         return self
 
@@ -224,20 +230,3 @@ class FakeKubelet:
                 "startedAt": start, "finishedAt": _now()}})]})
         self.finished.append(key)
 
-
-def controller_deployment(namespace: str, env: dict[str, str]) -> dict[str, Any]:
-    """A cert-manager controller Deployment for the "as cert-manager" vantage to copy:
-    DNS policy, scheduling constraints and the given (proxy) env."""
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "cert-manager", "namespace": namespace,
-                     "labels": {"app.kubernetes.io/name": "cert-manager",
-                                "app.kubernetes.io/component": "controller"}},
-        "spec": {"selector": {"matchLabels": {"app": "cm"}}, "template": {
-            "metadata": {"labels": {"app": "cm"}},
-            "spec": {
-                "dnsPolicy": "ClusterFirst",
-                "nodeSelector": {"kubernetes.io/os": "linux"},
-                "tolerations": [{"key": "infra", "operator": "Exists", "effect": "NoSchedule"}],
-                "containers": [{"name": "cert-manager-controller", "image": "cm:v1.21.1",
-                                "env": [{"name": k, "value": v} for k, v in env.items()]}]}}}}
