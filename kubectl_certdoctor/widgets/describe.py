@@ -390,7 +390,12 @@ def describe(node: Node, a: Analysis, actions: list[Action]) -> list[RenderableT
         out.append(Text.assemble(("Blocked by: ", "bold"), f"{bn.ref.kind} {where(bn)} — ",
                                  (bf.code, SEVERITY_TEXT[bf.severity]), f"  {bf.title}",
                                  ("   [b] go there", "dim")))
-    out += [_section(f"Findings ({len(fs)})"), findings_block(fs, actions)]
+    out.append(_section(f"Findings ({len(fs)})"))
+    if not fs and blocked is not None:
+        out.append(Text("No finding on this object itself: what blocks it is named above.",
+                        style="yellow"))
+    else:
+        out.append(findings_block(fs, actions))
     note = actions_note(actions)
     if note is not None:
         out.append(note)
