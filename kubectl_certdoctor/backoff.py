@@ -17,6 +17,17 @@ The controller flags ``--certificate-request-minimum-backoff-duration`` and
 disables the backoff. (Upstream also skips the backoff when the Certificate's
 spec no longer matches its next CertificateRequest; that needs the CSR and is
 not modelled here.)
+
+Earlier releases, same file and function (read at each tag):
+
+* v1.0 … v1.7: a flat ``RetryAfterLastFailure`` (1h) after the last failure.
+* v1.8 … v1.19: ``1h * 2^(n-1)``; ``32h`` once n > 6 (``stopIncreaseBackoff``); at least 1h.
+  No flags.
+* v1.20: the minimum flag exists: ``min * 2^(n-1)`` — *not* capped by a maximum, so a
+  2h minimum gives 64h at n=6 — then a flat 32h once n > 6, and at least ``min``.
+* v1.21: ``min * 2^(n-1)`` capped at the maximum flag (above).
+
+When the controller's version is unknown, the newest behaviour is assumed.
 """
 
 from __future__ import annotations
@@ -73,10 +84,31 @@ class BackoffConfig:
     minimum: timedelta = DEFAULT_MIN
     maximum: timedelta = DEFAULT_MAX
     source: str = "cert-manager defaults (1h/32h)"
+    #: the controller's (major, minor): picks the formula of that release (None: newest)
+    release: tuple[int, int] | None = None
 
 
-def config_from_args(args: Iterable[str]) -> BackoffConfig:
-    """Read the two backoff flags from the controller's container args."""
+def config_from_args(args: Iterable[str],
+                     release: tuple[int, int] | None = None) -> BackoffConfig:
+    """Read the two backoff flags from the controller's container args; ``release`` is the
+    controller's (major, minor) when known: releases before v1.20 have no flags and their
+    own formula (module doc)."""
+    cfg = _flags(args)
+    if release is None:
+        return cfg
+    if release < (1, 8):
+        return BackoffConfig(DEFAULT_MIN, DEFAULT_MIN, f"cert-manager v{release[0]}.{release[1]}: "
+                             "a flat 1h after the last failure", release)
+    if release < (1, 20):
+        return BackoffConfig(DEFAULT_MIN, DEFAULT_MAX, f"cert-manager v{release[0]}.{release[1]}:"
+                             " 1h·2^(n-1), 32h after 6 attempts", release)
+    if release < (1, 21):
+        return BackoffConfig(cfg.minimum, DEFAULT_MAX, cfg.source + " (v1.20: min·2^(n-1), "
+                             "flat 32h after 6 attempts)", release)
+    return BackoffConfig(cfg.minimum, cfg.maximum, cfg.source, release)
+
+
+def _flags(args: Iterable[str]) -> BackoffConfig:
     values: dict[str, timedelta] = {}
     items = [a for a in args if isinstance(a, str)]
     for i, a in enumerate(items):
@@ -112,6 +144,14 @@ def _fmt_go(d: timedelta) -> str:
 def delay_for(attempts: int | None, cfg: BackoffConfig) -> timedelta:
     """The whole backoff period after the last failure, as cert-manager computes it."""
     lo, hi = cfg.minimum, cfg.maximum
+    rel = cfg.release
+    if rel is not None and rel < (1, 8):
+        return lo  # RetryAfterLastFailure
+    if rel is not None and rel < (1, 21) and attempts is not None and attempts > 0:
+        # stopIncreaseBackoff = 6: past it, a flat maxDelay (32h); below it, uncapped
+        if attempts > 6:
+            return DEFAULT_MAX
+        return max(lo * 2 ** (attempts - 1), lo)
     if attempts is None or attempts <= 0:
         delay = lo
     else:

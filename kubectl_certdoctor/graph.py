@@ -49,7 +49,7 @@ from kubectl_certdoctor.objects import (
     annotations as annotations_of,
 )
 from kubectl_certdoctor.status import Status, status_of
-from kubectl_certdoctor.versions import controller_args, expand_controller_arg
+from kubectl_certdoctor.versions import controller_args, controller_version, expand_controller_arg
 
 __all__ = [
     "ORPHANS_ID",
@@ -499,7 +499,8 @@ def index_owned(g: Graph) -> None:
 def controller_settings(g: Graph) -> None:
     """Backoff durations and the cluster resource namespace from the controller's args."""
     args = controller_args(g.objs)
-    g.backoff = config_from_args(args)
+    found = controller_version(g.objs)
+    g.backoff = config_from_args(args, (found[0].major, found[0].minor) if found else None)
     for i, a in enumerate(args):
         if a.startswith("--cluster-resource-namespace="):
             g.cluster_resource_namespace = expand_controller_arg(

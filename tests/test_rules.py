@@ -539,3 +539,22 @@ def test_issuer_not_found_stays_quiet_when_issuers_could_not_be_read() -> None:
     assert "ISSUER_NOT_FOUND" in {f.code for f in run_rules(build_graph(objs, NOW), NOW)}
     objs.unseen = frozenset({"Issuer"})
     assert "ISSUER_NOT_FOUND" not in {f.code for f in run_rules(build_graph(objs, NOW), NOW)}
+
+
+def test_backoff_formula_follows_the_controller_release() -> None:
+    """trigger_controller.go shouldBackoffReissuingOnFailure at v1.7.3, v1.8.0, v1.20.0 and
+    v1.21.0: flat 1h; 1h·2^(n-1) then 32h after 6; v1.20's uncapped min·2^(n-1) then 32h;
+    v1.21's min·2^(n-1) capped at the maximum flag."""
+    from kubectl_certdoctor.backoff import config_from_args, delay_for
+
+    h = timedelta(hours=1)
+    assert delay_for(5, config_from_args([], (1, 7))) == h
+    v18 = config_from_args([], (1, 8))
+    assert [delay_for(n, v18) for n in (1, 2, 6, 7, 30)] == [h, 2 * h, 32 * h, 32 * h, 32 * h]
+    args = ["--certificate-request-minimum-backoff-duration=2h"]
+    v20 = config_from_args(args, (1, 20))
+    assert delay_for(6, v20) == 64 * h and delay_for(7, v20) == 32 * h
+    v21 = config_from_args([*args, "--certificate-request-maximum-backoff-duration=48h"],
+                           (1, 21))
+    assert delay_for(6, v21) == 48 * h and delay_for(2, v21) == 4 * h
+    assert delay_for(6, config_from_args(args, None)) == 32 * h  # unknown: newest (cap 32h)

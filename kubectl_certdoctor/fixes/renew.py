@@ -44,7 +44,7 @@ from kubectl_certdoctor.objects import (
     text,
     uid,
 )
-from kubectl_certdoctor.versions import controller_args
+from kubectl_certdoctor.versions import controller_args, controller_version
 
 ISSUING = "Issuing"
 REASON = "ManuallyTriggered"
@@ -114,7 +114,9 @@ def backoff_warnings(objs: ObjectSet, cert: Obj, now: datetime) -> list[str]:
     if attempts:
         out.append(f"renew skips the backoff but does not reset failedIssuanceAttempts "
                    f"({attempts}): if this attempt fails too, the next wait is longer")
-    bo = certificate_backoff(cert, now, config_from_args(controller_args(objs)))
+    found = controller_version(objs)
+    bo = certificate_backoff(cert, now, config_from_args(
+        controller_args(objs), (found[0].major, found[0].minor) if found else None))
     if bo is not None and bo.active:
         out.append(f"cert-manager would wait {human(bo.remaining)} more (backoff after "
                    f"{bo.attempts} failure(s)); renew starts the attempt now")
