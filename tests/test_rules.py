@@ -558,3 +558,33 @@ def test_backoff_formula_follows_the_controller_release() -> None:
                            (1, 21))
     assert delay_for(6, v21) == 48 * h and delay_for(2, v21) == 4 * h
     assert delay_for(6, config_from_args(args, None)) == 32 * h  # unknown: newest (cap 32h)
+
+
+def _csr_b64(*names: str, cn: str = "") -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    b = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)] if cn else []))
+    b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
+                        critical=False)
+    from cryptography.hazmat.primitives import serialization
+
+    pem = b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    return base64.b64encode(pem).decode()
+
+
+def test_backoff_is_skipped_when_the_spec_changed_since_the_next_request() -> None:
+    """RequestMatchesSpec (pkg/util/pki/match.go at v1.21.1): a user who fixed the spec gets
+    an immediate re-issue, not "next retry in 3h"."""
+    failing = {"revision": 1, "failedIssuanceAttempts": 2,
+               "lastFailureTime": ts(-timedelta(minutes=10))}
+    cr = request("c-2", "c", revision=2, conds=[
+        cond("Approved", "True", "cert-manager.io", "approved"),
+        cond("Ready", "False", "Failed", "boom")])
+    cr["spec"]["request"] = _csr_b64("a.test")
+    same = certificate("c", status=failing, dns=("a.test",))
+    assert "ISSUANCE_BACKOFF" in codes(issuer("iss"), same, cr)
+    changed = certificate("c", status=failing, dns=("a.test", "b.test"))
+    assert "ISSUANCE_BACKOFF" not in codes(issuer("iss"), changed, cr)
+    # an unreadable CSR (a placeholder in a hand-written bundle) concludes nothing
+    cr["spec"]["request"] = "LS0t"
+    assert "ISSUANCE_BACKOFF" in codes(issuer("iss"), changed, cr)

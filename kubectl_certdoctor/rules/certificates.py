@@ -41,7 +41,7 @@ def issuance_backoff(graph: Graph, now: datetime) -> list[Finding]:
     for node in graph.of_kind("Certificate"):
         obj = node.obj or {}
         bo = certificate_backoff(obj, now, graph.backoff)
-        if bo is None or not bo.active:
+        if bo is None or not bo.active or spec_changed(graph, node):
             continue
         at = f"{bo.next_attempt:%Y-%m-%d %H:%M:%S} UTC"
         ev = [field_ev("Certificate", "status.failedIssuanceAttempts",
@@ -58,6 +58,24 @@ def issuance_backoff(graph: Graph, now: datetime) -> list[Finding]:
                         if bo.attempts else "failedIssuanceAttempts not recorded: n = 1",
                         config=bo.config.source))
     return out
+
+
+def spec_changed(graph: Graph, cert: Node) -> list[str]:
+    """The spec fields the next CertificateRequest no longer matches: from v1.3.0
+    cert-manager then skips the backoff and re-issues at once
+    (``shouldBackoffReissuingOnFailure`` → ``RequestMatchesSpec``, trigger_controller.go at
+    v1.3.0 … v1.21.1). Empty when it matches, is unknown, or there is no next request."""
+    rel = graph.backoff.release
+    if rel is not None and rel < (1, 3):
+        return []
+    cr = latest_request(graph, cert)
+    if cr is None or cr.obj is None or cert.obj is None:
+        return []
+    if graph.revisions.get(cr.id, 0) <= as_int(dig(cert.obj, "status", "revision"), 0):
+        return []
+    from kubectl_certdoctor.requestmatch import mismatches
+
+    return mismatches(cr.obj, cert.obj) or []
 
 
 @dataclass(frozen=True)
