@@ -172,8 +172,11 @@ def test_shared_secret_v1_21_names_owner_and_never_renews() -> None:
 
 
 def test_shared_secret_v1_13_loops() -> None:
-    fs = of("SECRET_SHARED_BY_CERTIFICATES", *shared("v1.13.6"))
+    # v1.13.1: before the owner check (backported to v1.13.2), the Certificates fight
+    fs = of("SECRET_SHARED_BY_CERTIFICATES", *shared("v1.13.1"))
     assert fs and all("loop" in f.explanation for f in fs)
+    fs = of("SECRET_SHARED_BY_CERTIFICATES", *shared("v1.13.6"))
+    assert fs and not any("loop" in f.explanation for f in fs)
 
 
 def test_shared_secret_without_annotation_oldest_owns() -> None:
@@ -461,3 +464,14 @@ def test_foreign_marks_without_mismatch_are_fine() -> None:
 
 def test_times_are_utc() -> None:
     assert NOW.tzinfo is UTC
+
+
+def test_owner_check_backported_to_v1_13_2() -> None:
+    """trigger_controller.go calls CertificateOwnsSecret at v1.13.2 and v1.14.0, not at
+    v1.13.1 (checked with git grep on the tags)."""
+    from kubectl_certdoctor.rules.secrets import owner_check
+    from kubectl_certdoctor.versions import Version
+
+    assert not owner_check(Version(1, 13, 1))
+    assert owner_check(Version(1, 13, 2)) and owner_check(Version(1, 14, 0))
+    assert not owner_check(Version(1, 12, 16))

@@ -53,7 +53,17 @@ from kubectl_certdoctor.versions import Version, controller_args, controller_ver
 
 CERT_NAME_ANN = "cert-manager.io/certificate-name"
 #: the first release whose trigger controller skips non-owning Certificates
+#: (``CertificateOwnsSecret`` in trigger_controller.go), and its backport to the v1.13 line:
+#: present at v1.13.2 and v1.14.0, absent at v1.13.1
 OWNER_CHECK = Version(1, 14, 0)
+OWNER_CHECK_BACKPORT = Version(1, 13, 2)
+
+
+def owner_check(version: Version) -> bool:
+    """Does this release skip the Certificates that do not own a shared Secret?"""
+    if (version.major, version.minor) == (1, 13):
+        return version >= OWNER_CHECK_BACKPORT
+    return version >= OWNER_CHECK
 
 
 def _created(obj: Obj) -> str:
@@ -70,12 +80,12 @@ def _version_note(graph: Graph) -> tuple[Version | None, str]:
 
 def secret_shared_by_certificates(graph: Graph, now: datetime) -> list[Finding]:
     """Two or more Certificates with one spec.secretName in a namespace (WIDE: reads across
-    chains). From v1.14.0 only the owner (certificate-name annotation, else the oldest) is
-    ever triggered — the others never renew; before v1.14 they overwrite each other in a
-    loop (internal/controller/certificates/certificates.go@v1.14.0 … v1.21.1)."""
+    chains). From v1.14.0 (and v1.13.2) only the owner (certificate-name annotation, else the
+    oldest) is ever triggered — the others never renew; before, they overwrite each other in
+    a loop (internal/controller/certificates/certificates.go@v1.13.2, v1.14.0 … v1.21.1)."""
     out: list[Finding] = []
     version, vnote = _version_note(graph)
-    looping = version is not None and version < OWNER_CHECK
+    looping = version is not None and not owner_check(version)
     for (ns, secret_name), ids in sorted(graph.secret_certs.items()):
         nodes = [graph.nodes[i] for i in ids if i in graph.nodes]
         if len(nodes) < 2:
