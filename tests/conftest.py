@@ -24,7 +24,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MARKERS_FILE = REPO / "test-results" / "markers.json"
-COUNTED_MARKERS = ("integration", "lab")
+COUNTED_MARKERS = ("integration", "lab", "node")
 
 
 # ------------------------------------------------------------------ control plane
@@ -59,6 +59,44 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
     except (OSError, IndexError):
         return True
+
+
+@pytest.fixture(scope="module")
+def node(control_plane: Any, admin_api: Any,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A real node (containerd + CNI bridge + kubelet, tests/support/node.py) registered to
+    the test control plane, for one test module. Like ``control_plane`` it FAILS, never
+    skips, when it cannot start. Module-scoped: other modules never see its Node object,
+    and only namespaces a test hands to ``node.adopt()`` get their pods bound to it."""
+    if os.environ.get("CERTDOCTOR_SKIP_INTEGRATION") == "1":
+        pytest.skip("CERTDOCTOR_SKIP_INTEGRATION=1")
+    from tests.support.node import Node, NodeError
+
+    if os.geteuid() != 0:
+        pytest.fail("the real test node needs root (containerd, the CNI bridge, cgroups)",
+                    pytrace=False)
+    try:
+        n = Node(tmp_path_factory.mktemp("node"), control_plane, admin_api)
+        n.start()
+    except (NodeError, OSError, subprocess.SubprocessError) as e:
+        pytest.fail(f"the test node did not start: {e}", pytrace=False)
+    try:
+        yield n
+    finally:
+        pids = n.pids
+        n.stop()
+        _NODE_TIMINGS.append(f"{n.name}: started in {n.startup_seconds:.1f}s {n.timings}")
+        left = [p for p in pids if Path(f"/proc/{p}").exists() and not _is_zombie(p)]
+        assert not left, f"node processes survived stop(): {left}"
+
+
+#: start-up/stop timings of every test node, printed in the terminal summary
+_NODE_TIMINGS: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in _NODE_TIMINGS:
+        terminalreporter.write_line(f"test node {line}")
 
 
 @pytest.fixture(scope="session")

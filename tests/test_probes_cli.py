@@ -9,8 +9,9 @@ import pytest
 from kubernetes.client import AppsV1Api, CoreV1Api
 
 from kubectl_certdoctor.cli import main
-from tests.support.kubelet import FakeKubelet, controller_deployment
+from tests.support.host_kubelet import HostScriptKubelet
 from tests.support.netservers import HttpBackend
+from tests.support.node import controller_deployment
 
 TOKEN = "cli-tok"
 KEY = "cli-tok.thumb"
@@ -79,7 +80,7 @@ def test_no_proxy_reads_the_controller_env(control_plane: Any, admin_api: Any, n
 @pytest.mark.integration
 def test_pod_vantage_from_the_cli(control_plane: Any, admin_api: Any, namespace: str,
                                   capsys: pytest.CaptureFixture[str]) -> None:
-    with FakeKubelet(admin_api) as kubelet, \
+    with HostScriptKubelet(admin_api) as kubelet, \
             HttpBackend("127.0.0.2", {PATH: (200, KEY)}, "nginx") as srv:
         url = f"http://127.0.0.2:{srv.port}{PATH}"
         code = main(["probe", "http01", url, "--from", "pod", "-o", "json", "--kubeconfig",
@@ -128,7 +129,7 @@ def test_interrupt_deletes_the_debug_pod(control_plane: Any, admin_api: Any, nam
     hang.listen(16)
     url = f"http://127.0.0.8:{hang.getsockname()[1]}{PATH}"
     try:
-        with FakeKubelet(admin_api) as kubelet:
+        with HostScriptKubelet(admin_api) as kubelet:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "kubectl_certdoctor", "probe", "http01", url, "--from",
                  "pod", "--kubeconfig", str(control_plane.admin_kubeconfig), "-n", namespace],

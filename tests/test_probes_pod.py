@@ -1,23 +1,31 @@
-"""The debug-pod vantage points against the real test API server.
+"""The debug-pod vantage points in REAL pods on a real node.
 
-A test-side kubelet (tests/support/kubelet.py) binds the probe pod, runs its
-command on this machine with the pod's env, and writes the termination
-message through the status subresource; the probe code only talks to the
-API server. The namespace enforces Pod Security "restricted", so the API
-server itself rejects a non-compliant debug pod.
+The ``node`` fixture (tests/support/node.py) runs containerd, runc, a CNI bridge and the
+kubelet against the test API server; the probes create their pods exactly as on a real
+cluster, the kubelet runs them from the locally built probe image (busybox + curl + dig)
+as uid 65534 with every capability dropped, and the probe reads its result from the
+real termination message. The test servers listen on the bridge's gateway address,
+which pods reach through the bridge; nothing leaves this machine. The namespaces enforce
+Pod Security "restricted", so the API server itself rejects a non-compliant debug pod.
+
+There is no scheduler: the node binds the pods of the namespaces a test hands it
+(``node.adopt``), never the tool. A namespace it was not handed keeps its pods Pending,
+which is what the never-scheduled test needs.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from kubernetes.client import CoreV1Api
 
+from kubectl_certdoctor.noproxy import proxy_for
 from kubectl_certdoctor.options import Options
 from kubectl_certdoctor.probes.base import Params, ProbeResult, Progress, Vantage, Verdict
 from kubectl_certdoctor.probes.plan import plan_vantages
@@ -29,30 +37,52 @@ from kubectl_certdoctor.probes.podrunner import (
 )
 from kubectl_certdoctor.probes.registry import PROBES
 from kubectl_certdoctor.probes.runner import run_to_result
-from tests.support.kubelet import FakeKubelet, controller_deployment
 from tests.support.netservers import ConnectProxy, DnsServer, HttpBackend, RoundRobinProxy
+from tests.support.node import Node, controller_deployment
 
 pytestmark = pytest.mark.integration
+on_node = pytest.mark.node
 
 TOKEN = "tok-pod-1"
 KEY = "tok-pod-1.thumb"
 PATH = f"/.well-known/acme-challenge/{TOKEN}"
 SELECTOR = "app.kubernetes.io/managed-by=kubectl-certdoctor"
+#: a pod that cannot start must say why within this many seconds (issue 14)
+EXPLAIN_WITHIN = 10.0
 
 
-@pytest.fixture
-def restricted_ns(admin_api: Any, namespace: str) -> str:
-    """The test namespace with Pod Security Admission enforcing 'restricted'."""
-    CoreV1Api(admin_api).patch_namespace(namespace, {"metadata": {"labels": {
+def restrict(api: Any, namespace: str) -> str:
+    """Pod Security Admission enforcing 'restricted' on ``namespace``."""
+    CoreV1Api(api).patch_namespace(namespace, {"metadata": {"labels": {
         "pod-security.kubernetes.io/enforce": "restricted",
         "pod-security.kubernetes.io/enforce-version": "latest"}}})
     return namespace
 
 
 @pytest.fixture
-def kubelet(admin_api: Any) -> Iterator[FakeKubelet]:
-    with FakeKubelet(admin_api) as k:
-        yield k
+def restricted_ns(admin_api: Any, namespace: str) -> str:
+    """The test namespace with Pod Security Admission enforcing 'restricted'."""
+    return restrict(admin_api, namespace)
+
+
+@pytest.fixture
+def node_ns(admin_api: Any, namespace: str, node: Node) -> Iterator[str]:
+    """A PSA-restricted namespace whose pods the real node runs."""
+    restrict(admin_api, namespace)
+    node.adopt(namespace)
+    yield namespace
+    wait_no_containers(node, namespace)
+
+
+def wait_no_containers(node: Node, namespace: str, timeout: float = 20) -> None:
+    """The kubelet really stopped the namespace's containers after the probe deleted them."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not node.running_containers(namespace):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"containers of {namespace} still running: "
+                         f"{node.running_containers(namespace)}")
 
 
 def probe_pods(api: Any, ns: str) -> list[str]:
@@ -74,40 +104,158 @@ def run_probe(probe: str, params: Params, api: Any, ns: str, want: list[Vantage]
     return res, events
 
 
-def test_http01_from_a_pod_is_psa_restricted_and_cleaned_up(
-        admin_api: Any, restricted_ns: str, kubelet: FakeKubelet) -> None:
-    with HttpBackend("127.0.0.2", {PATH: (200, KEY)}, "nginx") as good:
-        url = f"http://127.0.0.2:{good.port}{PATH}"
-        res, events = run_probe("http01", Params(url=url, key=KEY), admin_api, restricted_ns,
-                                [Vantage.LOCAL, Vantage.POD])
+# ---------------------------------------------------------------- real pods, real servers
+
+
+@on_node
+def test_http01_from_a_real_pod_is_psa_restricted_and_cleaned_up(
+        admin_api: Any, node_ns: str, node: Node) -> None:
+    with HttpBackend(node.gateway, {PATH: (200, KEY)}, "nginx") as good:
+        url = f"http://{node.gateway}:{good.port}{PATH}"
+        res, events = run_probe("http01", Params(url=url, key=KEY), admin_api, node_ns,
+                                [Vantage.LOCAL, Vantage.POD], image=node.probe_image)
+        hosts = list(good.hosts)
     assert res.verdict is Verdict.PASS, res.summary
     pod = res.vantages["pod"]
     assert pod.verdict is Verdict.PASS and pod.data["fetch"]["status"] == 200
-    assert json.loads(pod.raw)["fetch"]["body"] == KEY
+    # the result came through the real kubelet's termination message
+    raw = json.loads(pod.raw)
+    assert raw["fetch"]["body"] == KEY and raw["fetch"]["rc"] == 0
+    # curl's source address: the pod's own IP on the node's bridge
+    assert hosts == [f"{node.gateway}:{good.port}"] * 2  # the workstation's GET and the pod's
     msgs = [e.message for e in events if e.vantage == "pod"]
     assert any(m.startswith("created pod") for m in msgs)
+    assert f"pod scheduled on node {node.name}" in msgs
+    assert any(m.startswith("pod finished:") and m.endswith("exit code 0") for m in msgs), msgs
     assert any(m.startswith("deleted pod") for m in msgs)
-    # what the API server accepted (under PSA "restricted") is what the kubelet saw
-    (seen,) = kubelet.pods
+    # what the API server accepted (under PSA "restricted") is what the kubelet ran
+    (seen,) = [p for p in node.pods if p["metadata"]["namespace"] == node_ns]
     spec = seen["spec"]
     ctr = spec["containers"][0]
     assert spec["automountServiceAccountToken"] is False
     assert spec["restartPolicy"] == "Never" and spec["activeDeadlineSeconds"] > 0
     assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["runAsUser"] == 65534
     assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert ctr["securityContext"]["allowPrivilegeEscalation"] is False
     assert ctr["securityContext"]["capabilities"] == {"drop": ["ALL"]}
-    assert ctr["image"] == "nicolaka/netshoot:v0.13"
+    assert ctr["image"] == node.probe_image
+    assert "nodeName" not in spec  # the tool never binds; the node played the scheduler
     assert seen["metadata"]["labels"]["certdoctor.io/probe"] == "http01"
     assert DEADLINE_ANNOTATION in seen["metadata"]["annotations"]
     # the URL reached the pod as an env var, not inside the script
     assert url not in ctr["command"][2]
     assert {"name": "URL", "value": url} in ctr["env"]
-    assert probe_pods(admin_api, restricted_ns) == []
+    assert probe_pods(admin_api, node_ns) == []
+
+
+@on_node
+def test_http01_wrong_body_and_404_from_a_real_pod(admin_api: Any, node_ns: str,
+                                                   node: Node) -> None:
+    with HttpBackend(node.gateway, {PATH: (200, "something else")}, "nginx") as wrong, \
+            HttpBackend(node.gateway, {}, "envoy") as missing:
+        res_wrong, _ = run_probe(
+            "http01", Params(url=f"http://{node.gateway}:{wrong.port}{PATH}", key=KEY),
+            admin_api, node_ns, [Vantage.POD], image=node.probe_image)
+        res_404, _ = run_probe(
+            "http01", Params(url=f"http://{node.gateway}:{missing.port}{PATH}", key=KEY),
+            admin_api, node_ns, [Vantage.POD], image=node.probe_image)
+    assert res_wrong.verdict is Verdict.FAIL
+    assert res_wrong.vantages["pod"].summary == "HTTP 200 but the body is not the key"
+    assert res_404.verdict is Verdict.FAIL and res_404.confirms == ["HTTP01_SELF_CHECK_404"]
+    assert res_404.vantages["pod"].data["fetch"]["server"] == "envoy"
+
+
+class SelfCheckTargets:
+    """One HTTP server with the self-check cases of the table below, plus a TLS server
+    with a self-signed certificate that a redirect points at."""
+
+    def __init__(self, host: str, tmpdir: str) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        from tests.support.netservers import HttpsBackend
+
+        self.tls = HttpsBackend(host, {PATH: (200, KEY)}, "tls", ["self-signed.test"], tmpdir)
+        tls_url = f"https://{host}:{self.tls.port}{PATH}"
+        routes: dict[str, tuple[int, str, str]] = {
+            "/exact": (200, KEY, ""),
+            "/newline": (200, KEY + "\n", ""),
+            "/https-self-signed": (302, "", tls_url),
+            "/loop": (302, "", "/loop"),
+            "/missing": (404, "404 page not found\n", ""),
+        }
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path == "/slow":
+                    time.sleep(5)
+                    return
+                status, body, location = routes.get(self.path, (404, "", ""))
+                data = body.encode()
+                self.send_response(status)
+                if location:
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a: Any) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer((host, 0), Handler)
+        self.http.daemon_threads = True
+        self.base = f"http://{host}:{self.http.server_address[1]}"
+
+    def __enter__(self) -> SelfCheckTargets:
+        self.tls.start()
+        threading.Thread(target=self.http.serve_forever, kwargs={"poll_interval": 0.05},
+                         daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.http.shutdown()
+        self.http.server_close()
+        self.tls.stop()
+
+
+#: path → cert-manager's self-check outcome at v1.21.1 (pkg/issuer/acme/http/http.go
+#: testReachability: 200 and the body equal to the key byte for byte; redirects followed
+#: by Go's client (at most 10) with InsecureSkipVerify; a 10 s client timeout)
+SELF_CHECK_TABLE = {
+    "/exact": Verdict.PASS,
+    "/newline": Verdict.FAIL,            # "did not get expected response": exact comparison
+    "/https-self-signed": Verdict.PASS,  # TLS not verified on the redirect
+    "/loop": Verdict.FAIL,               # "stopped after 10 redirects"
+    "/missing": Verdict.FAIL,            # "wrong status code '404', expected '200'"
+    "/slow": Verdict.FAIL,               # client timeout
+}
+
+
+@on_node
+def test_http01_verdict_equals_cert_managers_self_check(admin_api: Any, node_ns: str,
+                                                        node: Node, tmp_path: Any) -> None:
+    """The workstation and a real pod reach cert-manager's self-check verdict on every
+    row (``http01.self_check.*`` facts in rules/semantics say the same for v1.21.1)."""
+    from kubectl_certdoctor.rules import semantics
+    from kubectl_certdoctor.versions import Version
+
+    tag = Version(1, 21, 1)
+    assert semantics.enabled("http01.self_check.redirect_insecure_skip_verify", tag)
+    with SelfCheckTargets(node.gateway, str(tmp_path)) as t:
+        got: dict[str, tuple[Verdict, Verdict, str]] = {}
+        for path in SELF_CHECK_TABLE:
+            res, _ = run_probe("http01", Params(url=t.base + path, key=KEY, timeout=2),
+                               admin_api, node_ns, [Vantage.LOCAL, Vantage.POD],
+                               image=node.probe_image)
+            got[path] = (res.vantages["local"].verdict, res.vantages["pod"].verdict,
+                         res.vantages["pod"].summary)
+    want = {path: (v, v) for path, v in SELF_CHECK_TABLE.items()}
+    assert {path: g[:2] for path, g in got.items()} == want, got
+    assert "key plus whitespace" in got["/newline"][2]
 
 
 def test_non_restricted_pod_would_be_rejected(admin_api: Any, restricted_ns: str) -> None:
-    """Control for the test above: the namespace really enforces PSA."""
+    """Control for the tests here: the namespace really enforces PSA."""
     from kubernetes.client.exceptions import ApiException
 
     bad = pod_manifest("http01", "pod", PodPlacement(restricted_ns), "busybox", "true", {}, 30)
@@ -118,81 +266,133 @@ def test_non_restricted_pod_would_be_rejected(admin_api: Any, restricted_ns: str
     assert e.value.status == 403 and "restricted" in str(e.value.body)
 
 
-def test_backends_split_seen_from_a_pod(admin_api: Any, namespace: str,
-                                        kubelet: FakeKubelet) -> None:
-    with HttpBackend("127.0.0.2", {PATH: (200, KEY)}, "nginx") as good, \
-            HttpBackend("127.0.0.3", {}, "envoy") as bad, \
-            RoundRobinProxy("127.0.0.4", [(good.host, good.port), (bad.host, bad.port)]) as lb:
-        p = Params(url=f"http://127.0.0.4:{lb.port}{PATH}", key=KEY,
+@on_node
+def test_backends_split_seen_from_a_real_pod(admin_api: Any, node_ns: str, node: Node) -> None:
+    gw = node.gateway
+    with HttpBackend(gw, {PATH: (200, KEY)}, "nginx") as good, \
+            HttpBackend(gw, {}, "envoy") as bad, \
+            RoundRobinProxy(gw, [(good.host, good.port), (bad.host, bad.port)]) as lb:
+        p = Params(url=f"http://{gw}:{lb.port}{PATH}", key=KEY,
                    candidates=[good.addr, bad.addr], samples=6, timeout=3)
-        res, _ = run_probe("http01-backends", p, admin_api, namespace, [Vantage.POD])
+        res, _ = run_probe("http01-backends", p, admin_api, node_ns, [Vantage.POD],
+                           image=node.probe_image)
     pod = res.vantages["pod"]
     assert res.verdict is Verdict.FAIL, res.summary
     assert res.confirms == ["HTTP01_MULTIPLE_INGRESS_BACKENDS"]
     assert pod.data["histogram"] == {"200": 3, "404": 3}
     outcomes = {c["address"]: c["outcome"] for c in pod.data["candidates"]}
     assert outcomes[good.addr] == "200" and outcomes[bad.addr] == "404"
-    assert probe_pods(admin_api, namespace) == []
+    assert probe_pods(admin_api, node_ns) == []
 
 
-@pytest.mark.skipif(shutil.which("dig") is None, reason="dig (bind9-dnsutils) not installed")
-def test_dns_search_trap_seen_from_a_pod(admin_api: Any, namespace: str,
-                                         kubelet: FakeKubelet) -> None:
-    zone = {"acme.example.test.": {"A": ["127.0.0.10"]}, "*.corp.test.": {"A": ["127.0.0.66"]}}
-    with DnsServer("127.0.0.1", zone) as dns:
+@on_node
+def test_dns_search_trap_seen_from_a_real_pod(admin_api: Any, node_ns: str,
+                                              node: Node) -> None:
+    zone = {"acme.example.test.": {"A": ["192.0.2.10"]}, "*.corp.test.": {"A": ["192.0.2.66"]}}
+    with DnsServer(node.gateway, zone) as dns:
         p = Params(domain="acme.example.test", pod_nameserver=dns.addr,
                    pod_search=["svc.cluster.local", "corp.test"], pod_ndots=5,
                    nameservers=[dns.addr])
-        res, _ = run_probe("dns", p, admin_api, namespace, [Vantage.POD])
+        res, _ = run_probe("dns", p, admin_api, node_ns, [Vantage.POD],
+                           image=node.probe_image)
+        queries = list(dns.queries)
     pod = res.vantages["pod"]
     assert pod.verdict is Verdict.FAIL, pod.summary
     assert pod.data["answered"] == "acme.example.test.corp.test."
-    assert "127.0.0.66" in pod.summary and "127.0.0.10" in pod.summary
+    assert "192.0.2.66" in pod.summary and "192.0.2.10" in pod.summary
     assert [t["query"] for t in pod.data["tries"] if t["type"] == "A"] == [
         "acme.example.test.svc.cluster.local.", "acme.example.test.corp.test."]
+    # dig in the pod asked our server through the bridge; the pod's resolv.conf is the
+    # kubelet's (the node's gateway), not this machine's
+    assert "acme.example.test.corp.test. A" in queries
+    assert f"nameserver {node.gateway}" in pod.evidence[0]
 
 
-def test_egress_as_cert_manager(admin_api: Any, namespace: str, kubelet: FakeKubelet) -> None:
-    """Direct is blocked, the proxy gets through. Go never proxies a loopback address,
-    so the controller itself would go direct: the probe reports "proxy required" and the
-    NO_PROXY gap — the same verdict as a real host listed in NO_PROXY by mistake."""
-    with HttpBackend("127.0.0.5", {"/directory": (200, "{}")}, "pebble") as acme, \
-            ConnectProxy("127.0.0.6", {f"127.0.0.7:{acme.port}": (acme.host, acme.port)}) as px:
+@on_node
+def test_egress_as_cert_manager_in_a_real_pod(admin_api: Any, node_ns: str,
+                                              node: Node) -> None:
+    """Direct is blocked, the proxy gets through. From the pod, 127.0.0.7 is the pod's
+    own loopback: only the proxy on the bridge reaches "the outside". Go never proxies
+    a loopback address, so the controller itself would go direct: "proxy required" and
+    the NO_PROXY gap."""
+    gw = node.gateway
+    with HttpBackend(gw, {"/directory": (200, "{}")}, "pebble") as acme, \
+            ConnectProxy(gw, {f"127.0.0.7:{acme.port}": (acme.host, acme.port)}) as px:
         proxy = px.url
-        dep = controller_deployment(namespace, {"HTTP_PROXY": proxy, "http_proxy": proxy,
-                                                "NO_PROXY": ".svc"})
-        # nothing listens on 127.0.0.7: only the proxy "reaches the outside"
+        dep = controller_deployment(node_ns, {"HTTP_PROXY": proxy, "http_proxy": proxy,
+                                              "NO_PROXY": ".svc"})
         url = f"http://127.0.0.7:{acme.port}/directory"
         p = Params(targets=[url], http_proxy=proxy, no_proxy=".svc", timeout=3)
-        res, _ = run_probe("egress", p, admin_api, namespace,
-                           [Vantage.LOCAL, Vantage.CERT_MANAGER], controller=dep)
+        res, _ = run_probe("egress", p, admin_api, node_ns,
+                           [Vantage.LOCAL, Vantage.CERT_MANAGER], controller=dep,
+                           image=node.probe_image)
+        requests = list(px.requests)
     cm = res.vantages["cert-manager"]
     row = cm.data["targets"][0]
     assert row["direct"]["stage"] == "connect"
     assert row["proxy"]["status"] == 200
     assert "proxy required" in row["diagnosis"] and "goes direct" in row["diagnosis"]
     assert cm.verdict is Verdict.FAIL and "PROXY_NO_PROXY_GAP" in res.confirms
-    # the pod's own env (the controller's HTTP_PROXY) took the proxy: curl's rules differ
+    # the pod's own env (the controller's http_proxy) took the proxy: curl's rules differ
     assert any("with the pod's own proxy env" in e and "HTTP 200" in e for e in cm.evidence)
-    assert f"GET http://127.0.0.7:{acme.port}/directory" in px.requests
+    assert requests.count(f"GET http://127.0.0.7:{acme.port}/directory") >= 2
     assert res.vantages["local"].data["targets"][0]["proxy"]["status"] == 200
     assert any("pod placed like Deployment" in e for e in cm.evidence)
-    (seen,) = kubelet.pods
+    (seen,) = [p for p in node.pods if p["metadata"]["namespace"] == node_ns]
     spec = seen["spec"]
-    assert seen["metadata"]["namespace"] == namespace
-    assert spec["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert spec["nodeSelector"] == {"kubernetes.io/os": "linux"}  # the kubelet admitted it
     assert spec["tolerations"][0]["key"] == "infra"
     env = {e["name"]: e.get("value") for e in spec["containers"][0]["env"]}
     assert env["HTTP_PROXY"] == proxy and env["NO_PROXY"] == ".svc"
-    assert probe_pods(admin_api, namespace) == []
+    assert probe_pods(admin_api, node_ns) == []
 
 
-def test_hairpin_outside_ok_inside_unreachable(admin_api: Any, namespace: str) -> None:
-    """The pod runs in its own network namespace: the 'public' address is not reachable."""
-    with FakeKubelet(admin_api, netns=True), \
-            HttpBackend("127.0.0.2", {PATH: (200, KEY)}, "nginx") as good:
+@on_node
+def test_no_proxy_bypass_in_a_real_pod_follows_go_rules(admin_api: Any, node_ns: str,
+                                                        node: Node) -> None:
+    """NO_PROXY lists the ACME host, which only the proxy reaches: Go's rules (the
+    ``no-proxy`` probe, ``noproxy.proxy_for``) and curl in the cert-manager pod agree
+    that the controller goes direct, and direct fails."""
+    gw = node.gateway
+    closed = socket.socket()
+    closed.bind((gw, 0))  # reserved, never listening: direct connections are refused
+    port = closed.getsockname()[1]
+    try:
+        with HttpBackend(gw, {"/directory": (200, "{}")}, "pebble") as acme, \
+                ConnectProxy(gw, {f"{gw}:{port}": (acme.host, acme.port)}) as px:
+            url = f"http://{gw}:{port}/directory"
+            env = {"HTTP_PROXY": px.url, "http_proxy": px.url, "NO_PROXY": gw,
+                   "no_proxy": gw}
+            dep = controller_deployment(node_ns, env)
+            p = Params(targets=[url], http_proxy=px.url, no_proxy=gw, timeout=3)
+            local, _ = run_probe("no-proxy", p, admin_api, node_ns, [Vantage.LOCAL])
+            res, _ = run_probe("egress", p, admin_api, node_ns, [Vantage.CERT_MANAGER],
+                               controller=dep, image=node.probe_image)
+    finally:
+        closed.close()
+    assert proxy_for(url, env) is None  # Go: NO_PROXY covers the host, the controller goes direct
+    (target,) = [t for t in local.vantages["local"].data["targets"] if t["url"] == url]
+    assert target["proxy"] is None
+    cm = res.vantages["cert-manager"]
+    row = cm.data["targets"][0]
+    assert row["controller_uses_proxy"] is False
+    assert row["direct"]["stage"] == "connect" and row["proxy"]["status"] == 200
+    assert "NO_PROXY covers it" in row["diagnosis"]
+    assert set(res.confirms) >= {"PROXY_NO_PROXY_GAP", "ACME_SERVER_UNREACHABLE"}
+    # curl with the pod's own env bypassed the proxy like Go would: a refused connection
+    (env_line,) = [e for e in cm.evidence if "with the pod's own proxy env" in e]
+    assert "HTTP 200" not in env_line
+
+
+@on_node
+def test_hairpin_outside_ok_inside_unreachable(admin_api: Any, node_ns: str,
+                                               node: Node) -> None:
+    """The backend listens on this machine's loopback: the workstation gets it, a real pod
+    (its own network namespace) does not — the missing NAT loopback."""
+    with HttpBackend("127.0.0.2", {PATH: (200, KEY)}, "nginx") as good:
         p = Params(url=f"http://127.0.0.2:{good.port}{PATH}", key=KEY, timeout=3)
-        res, _ = run_probe("hairpin", p, admin_api, namespace, [Vantage.LOCAL, Vantage.POD])
+        res, _ = run_probe("hairpin", p, admin_api, node_ns, [Vantage.LOCAL, Vantage.POD],
+                           image=node.probe_image)
     assert res.verdict is Verdict.FAIL, res.summary
     assert "NAT loopback" in res.summary
     assert res.vantages["local"].verdict is Verdict.PASS
@@ -210,41 +410,98 @@ def test_restricted_user_gets_local_only(restricted_api: Any, namespace: str) ->
     assert res.verdict is Verdict.PASS
 
 
-def test_cancelled_probe_leaves_no_pod(admin_api: Any, namespace: str,
-                                       kubelet: FakeKubelet) -> None:
-    import socket
-
+@on_node
+def test_cancelled_probe_leaves_no_pod_and_no_container(admin_api: Any, node_ns: str,
+                                                        node: Node) -> None:
     # a backend that accepts and never answers: the pod's curl hangs
     hang = socket.socket()
-    hang.bind(("127.0.0.8", 0))
+    hang.bind((node.gateway, 0))
     hang.listen(16)
     cancel = threading.Event()
+    connected = threading.Event()
 
-    def cancel_when_running() -> None:
-        kubelet.pod_started.wait(30)
+    def cancel_when_curl_connected() -> None:
+        hang.settimeout(60)
+        try:
+            conn, _ = hang.accept()  # curl in the real pod reached us
+        except OSError:
+            return
+        connected.set()
         cancel.set()
+        time.sleep(3)
+        conn.close()
 
-    threading.Thread(target=cancel_when_running, daemon=True).start()
+    threading.Thread(target=cancel_when_curl_connected, daemon=True).start()
     try:
-        p = Params(url=f"http://127.0.0.8:{hang.getsockname()[1]}{PATH}", key=KEY, timeout=60)
-        res, events = run_probe("http01", p, admin_api, namespace, [Vantage.POD],
-                                cancel=cancel)
+        p = Params(url=f"http://{node.gateway}:{hang.getsockname()[1]}{PATH}", key=KEY,
+                   timeout=60)
+        res, events = run_probe("http01", p, admin_api, node_ns, [Vantage.POD],
+                                cancel=cancel, image=node.probe_image)
     finally:
         hang.close()
+    assert connected.is_set()
     assert res.verdict is Verdict.INCONCLUSIVE and "cancelled" in res.summary
-    assert kubelet.started and probe_pods(admin_api, namespace) == []
+    assert probe_pods(admin_api, node_ns) == []
     assert any(e.message.startswith("deleted pod") for e in events)
-    assert kubelet.killed == kubelet.started  # the running command was stopped with the pod
+    wait_no_containers(node, node_ns)  # the kubelet stopped the running curl with the pod
 
 
-def test_failed_pod_is_deleted_and_explained(admin_api: Any, namespace: str) -> None:
-    with FakeKubelet(admin_api, image_error=True):
-        res, _ = run_probe("http01", Params(url="http://127.0.0.2:1/x", key=KEY), admin_api,
-                           namespace, [Vantage.POD], image="registry.invalid/netshoot:v0")
+@on_node
+def test_image_pull_failure_explained_within_seconds(admin_api: Any, node_ns: str,
+                                                     node: Node) -> None:
+    """An unreachable registry (an air-gapped cluster without --probe-image): the
+    kubelet's ErrImagePull reaches the screen within seconds, and the pod is deleted."""
+    t0 = time.monotonic()
+    res, _ = run_probe("http01", Params(url=f"http://{node.gateway}:1/x", key=KEY), admin_api,
+                       node_ns, [Vantage.POD], image="127.0.0.1:9/certdoctor/missing:v0")
+    took = time.monotonic() - t0
     pod = res.vantages["pod"]
     assert pod.verdict is Verdict.INCONCLUSIVE
-    assert "ErrImagePull" in pod.summary
-    assert probe_pods(admin_api, namespace) == []
+    assert "ErrImagePull" in pod.summary or "ImagePullBackOff" in pod.summary, pod.summary
+    assert "127.0.0.1:9/certdoctor/missing:v0" in pod.summary
+    assert took < EXPLAIN_WITHIN, f"took {took:.1f}s"
+    assert probe_pods(admin_api, node_ns) == []
+
+
+@on_node
+def test_admission_denial_explained_at_once(admin_api: Any, node_ns: str, node: Node) -> None:
+    """A LimitRange caps containers below the debug pod's limits: the API server's
+    admission denies the pod, and the probe says so at once."""
+    core: Any = CoreV1Api(admin_api)
+    core.create_namespaced_limit_range(node_ns, {
+        "apiVersion": "v1", "kind": "LimitRange", "metadata": {"name": "tiny"},
+        "spec": {"limits": [{"type": "Container", "max": {"cpu": "50m"}}]}})
+    t0 = time.monotonic()
+    res, _ = run_probe("http01", Params(url=f"http://{node.gateway}:1/x", key=KEY), admin_api,
+                       node_ns, [Vantage.POD], image=node.probe_image)
+    took = time.monotonic() - t0
+    pod = res.vantages["pod"]
+    assert pod.verdict is Verdict.INCONCLUSIVE
+    assert pod.summary.startswith("debug pod failed: 403 Forbidden"), pod.summary
+    assert "maximum cpu usage per Container is 50m" in pod.summary
+    assert took < EXPLAIN_WITHIN
+    assert probe_pods(admin_api, node_ns) == []
+
+
+@on_node
+def test_kubelet_rejection_explained_within_seconds(admin_api: Any, node_ns: str,
+                                                    node: Node) -> None:
+    """The "as cert-manager" pod copies a nodeSelector this node lacks. Binding ignores
+    it (no scheduler here), the real kubelet refuses the pod: phase Failed, reason
+    NodeAffinity, reported within seconds."""
+    dep = controller_deployment(node_ns, {})
+    dep["spec"]["template"]["spec"]["nodeSelector"] = {"pool": "infra"}
+    t0 = time.monotonic()
+    res, _ = run_probe("http01", Params(url=f"http://{node.gateway}:1/x", key=KEY), admin_api,
+                       node_ns, [Vantage.CERT_MANAGER], controller=dep,
+                       image=node.probe_image)
+    took = time.monotonic() - t0
+    cm = res.vantages["cert-manager"]
+    assert cm.verdict is Verdict.INCONCLUSIVE
+    assert cm.summary.startswith("pod ended without a result (Failed NodeAffinity: "), cm.summary
+    assert "Predicate NodeAffinity failed" in cm.summary
+    assert took < EXPLAIN_WITHIN
+    assert probe_pods(admin_api, node_ns) == []
 
 
 def test_sweep_deletes_only_expired_pods(admin_api: Any, namespace: str) -> None:
@@ -261,7 +518,8 @@ def test_sweep_deletes_only_expired_pods(admin_api: Any, namespace: str) -> None
 
 
 def test_pod_that_never_runs_times_out_and_is_deleted(admin_api: Any, namespace: str) -> None:
-    """No kubelet at all: the probe gives up at its timeout and still removes the pod."""
+    """Never scheduled (no node takes this namespace's pods): the probe gives up at its
+    timeout and still removes the pod."""
     res, events = run_probe("http01", Params(url="http://127.0.0.2:1/x", key=KEY), admin_api,
                             namespace, [Vantage.LOCAL, Vantage.POD], timeout=3)
     assert res.verdict is Verdict.INCONCLUSIVE

@@ -27,7 +27,7 @@ from kubectl_certdoctor.cluster.connection import connect
 from kubectl_certdoctor.options import Options
 from kubectl_certdoctor.probes.base import Params, Vantage, Verdict
 from kubectl_certdoctor.source import LiveSource
-from tests.support.kubelet import FakeKubelet
+from tests.support.host_kubelet import HostScriptKubelet
 from tests.support.netservers import HttpBackend
 from tests.test_probes_pod import KEY, PATH, probe_pods, run_probe
 from tests.test_tui_live import chain_objects, header, rows
@@ -179,7 +179,7 @@ def test_hundred_probe_runs_with_random_cancellation_leak_no_pod(admin_api: Any,
     hang.listen(64)
     outcomes: dict[str, int] = {}
     try:
-        with FakeKubelet(admin_api) as kubelet:
+        with HostScriptKubelet(admin_api) as kubelet:
             for i in range(100):
                 slow = rng.random() < 0.5
                 url = (f"http://127.0.0.9:{hang.getsockname()[1]}{PATH}" if slow

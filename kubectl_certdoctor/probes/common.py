@@ -15,8 +15,10 @@ def judge_fetch(vantage: str, f: Fetch, key: str) -> VantageResult:
         codes = ["HTTP01_SELF_CHECK_TIMEOUT"] if f.error_kind in ("timeout", "connect") else []
         data["confirms"] = codes
         return VantageResult(vantage, Verdict.FAIL, f"{f.error_kind} error: {f.error}", ev, data)
-    body = f.body.strip()
-    if f.status == 200 and key and body == key:
+    body = f.body
+    # cert-manager compares the raw body with the key exactly, whitespace included
+    exact = f.exact if f.exact is not None else body == key
+    if f.status == 200 and key and exact:
         return VantageResult(vantage, Verdict.PASS, "HTTP 200, body matches the key", ev, data)
     if f.status == 200 and not key:
         return VantageResult(vantage, Verdict.INCONCLUSIVE,
@@ -28,6 +30,11 @@ def judge_fetch(vantage: str, f: Fetch, key: str) -> VantageResult:
     if f.redirects:
         codes.append("HTTP01_SELF_CHECK_REDIRECT")
     data["confirms"] = codes
+    if f.status == 200 and body.strip() == key:
+        ev.append(f"body {body[:80]!r} is the key plus whitespace")
+        return VantageResult(vantage, Verdict.FAIL,
+                             "HTTP 200 but the body is the key plus whitespace "
+                             "(cert-manager compares exactly)", ev, data)
     if f.status == 200:
         ev.append(f"body {body[:80]!r} is not the key {key[:80]!r}")
         return VantageResult(vantage, Verdict.FAIL, "HTTP 200 but the body is not the key",

@@ -33,6 +33,8 @@ class Fetch:
     error: str = ""
     #: '', 'dns', 'connect', 'refused', 'timeout', 'tls', 'http'
     error_kind: str = ""
+    #: the raw final body equals the key byte for byte (None: no key given / not known)
+    exact: bool | None = None
 
     def line(self) -> str:
         if self.error:
@@ -77,15 +79,21 @@ def fetch(
     timeout: float = 5.0,
     max_redirects: int = 10,
     ca_pem: str = "",
+    verify: bool = True,
+    key: str = "",
 ) -> Fetch:
-    """GET ``url``; ``connect_to`` pins the first hop's address (an entry point)."""
+    """GET ``url``; ``connect_to`` pins the first hop's address (an entry point).
+
+    ``verify=False`` is cert-manager's self-check: a redirect to HTTPS with an invalid
+    certificate is followed. With ``key``, :attr:`Fetch.exact` says whether the raw body
+    is exactly the key (cert-manager compares the bytes, whitespace included)."""
     import httpx
 
     start = time.monotonic()
     result = Fetch(url=url)
     current = httpx.URL(url)
     pinned, pinned_port = split_hostport(connect_to) if connect_to else ("", 0)
-    with httpx.Client(verify=ssl_context(ca_pem), timeout=timeout,
+    with httpx.Client(verify=ssl_context(ca_pem) if verify else False, timeout=timeout,
                       follow_redirects=False, trust_env=False) as client:
         for _hop in range(max_redirects + 1):
             host = current.host
@@ -113,6 +121,8 @@ def fetch(
             result.status = resp.status_code
             result.server = resp.headers.get("server", "")
             result.body = resp.text[:MAX_BODY]
+            if key:
+                result.exact = resp.content == key.encode()
             loc = resp.headers.get("location")
             if resp.is_redirect and loc:
                 current = current.join(loc)
@@ -149,6 +159,8 @@ def fetch_from_curl(d: dict[str, Any], url: str) -> Fetch:
         f.redirects = [f"(hop {i + 1})" for i in range(hops - 1)] + [final]
     f.server = str(d.get("server", ""))
     f.body = str(d.get("body", ""))
+    exact = d.get("exact")
+    f.exact = exact if isinstance(exact, bool) else None
     rc = int(d.get("rc") or 0)
     if rc:
         err = str(d.get("err", "")) or f"curl exit code {rc}"

@@ -268,6 +268,10 @@ def _terminated(pod: Obj) -> PodOutcome | None:
             out.reason = out.reason or text(term.get("reason"))
             return out
     if out.phase in ("Succeeded", "Failed"):
+        # a pod the kubelet refused (NodeAffinity, OutOfcpu, ...) says why in status.message
+        why = text(dig(pod, "status", "message"))
+        if why and why not in out.reason:
+            out.reason = f"{out.reason}: {why}" if out.reason else why
         return out
     return None
 

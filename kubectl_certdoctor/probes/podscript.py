@@ -4,8 +4,8 @@ Every input arrives as an environment variable (never interpolated into the
 script), every string output goes through ``js`` (JSON string escaping), and
 the one JSON object is written to ``$CERTDOCTOR_RESULT`` (the termination
 message, capped at 4096 bytes by the kubelet, so outputs stay small). Only
-POSIX sh, curl, dig, sed, tr, awk, head and mktemp are used (all in
-nicolaka/netshoot).
+POSIX sh, curl, dig, sed, tr, awk, head, cmp and mktemp are used (all in
+nicolaka/netshoot and in the tests' probe image, hack/node/images.py).
 """
 
 from __future__ import annotations
@@ -22,19 +22,27 @@ js() { printf '%s' "$1" | head -c "${2:-200}" | tr -d '\000-\010\013\014\016-\03
 finish() { printf '%s' "$1" > "$OUT"; printf '%s\n' "$1"; }
 W1='%{http_code} %{remote_ip} %{time_connect} %{time_appconnect} %{time_total}'
 W1="$W1 %{num_redirects}"
-# fetch URL [curl args...] -> one JSON object (status, address, timings, server, body)
+# fetch URL [curl args...] -> one JSON object (status, address, timings, server, body,
+# exact: the raw body byte-for-byte equal to $KEY, null without a KEY). Like
+# cert-manager's self-check: redirects followed, TLS not verified (-k).
 fetch() {
   _u=$1; shift
   _b=$(mktemp)
-  _m=$(curl -sS -L --max-redirs 10 -m "$T" -o "$_b" -H 'User-Agent: kubectl-certdoctor' \
+  _m=$(curl -sS -k -L --max-redirs 10 -m "$T" -o "$_b" -H 'User-Agent: kubectl-certdoctor' \
     -w "$W1"'\n%{url_effective}\n%header{server}\n%{errormsg}' \
     "$@" "$_u" 2>/dev/null)
   _rc=$?
+  _x=null
+  if [ -n "${KEY-}" ]; then
+    _k=$(mktemp); printf '%s' "$KEY" > "$_k"
+    if cmp -s "$_k" "$_b"; then _x=true; else _x=false; fi
+    rm -f "$_k"
+  fi
   _l1=$(printf '%s\n' "$_m" | sed -n 1p)
-  printf '{"rc":%s,"w":"%s","url":"%s","server":"%s","err":"%s","body":"%s"}' "$_rc" \
-    "$(js "$_l1")" "$(js "$(printf '%s\n' "$_m" | sed -n 2p)")" \
+  printf '{"rc":%s,"w":"%s","url":"%s","server":"%s","err":"%s","exact":%s,"body":"%s"}' \
+    "$_rc" "$(js "$_l1")" "$(js "$(printf '%s\n' "$_m" | sed -n 2p)")" \
     "$(js "$(printf '%s\n' "$_m" | sed -n 3p)")" "$(js "$(printf '%s\n' "$_m" | sed -n 4p)")" \
-    "$(js "$(cat "$_b")" "${BODY_MAX:-160}")"
+    "$_x" "$(js "$(cat "$_b")" "${BODY_MAX:-160}")"
   rm -f "$_b"
 }
 """

@@ -156,6 +156,7 @@ class Node:
 
     def stop(self) -> None:
         """Stop everything this node started, by PID, and undo its host changes."""
+        began = time.monotonic()
         self._stop.set()
         if self._binder is not None:
             self._binder.join(timeout=10)
@@ -173,6 +174,7 @@ class Node:
         self._remove_log_links()
         for sub in ("containerd", "kubelet"):
             shutil.rmtree(self.dir / sub, ignore_errors=True)
+        self.timings["stop"] = round(time.monotonic() - began, 2)
 
     def __enter__(self) -> Node:
         return self.start()
