@@ -185,6 +185,8 @@ class Graph:
         #: objects into an existing graph (ids, not nodes: a patch remakes nodes, not ids)
         self.link_index: tuple[dict[str, dict[str, str]],
                                dict[str, dict[tuple[str, str], str]]] = ({}, {})
+        #: derived look-ups rules share within one analysis (``rules.util.memo``)
+        self.memo: dict[str, tuple[object, Any]] = {}
 
     # -- lookups -----------------------------------------------------------------
     def node(self, ref: Ref) -> Node | None:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kubectl_certdoctor.cluster.secretrefs import refs_of
 from kubectl_certdoctor.graph import (
     CHAIN_KINDS,
     ORPHANS_ID,
@@ -47,7 +48,7 @@ from kubectl_certdoctor.graph import (
     subtree,
     uid,
 )
-from kubectl_certdoctor.objects import Obj, ObjectSet, Ref
+from kubectl_certdoctor.objects import Obj, ObjectSet, Ref, owner_refs, text
 
 Key = tuple[str, str]
 #: a change: (namespace, name), the object before (None: added), after (None: deleted)
@@ -143,8 +144,11 @@ class _Patcher:
             if kind == "Event":
                 self._events(items)
             elif kind == "Secret":
-                for key, _, _ in items:
-                    self.dirty.update(self.old.secret_certs.get(key, ()))
+                self._secrets(items)
+            elif kind == "Pod":
+                for _, before, after in items:
+                    self._dirty_owner_chain(before)
+                    self._dirty_owner_chain(after)
             elif kind == "Certificate":
                 self._certificates(items)
             elif kind in CHAIN_KINDS:
@@ -158,11 +162,53 @@ class _Patcher:
     # -- classifying the changes ---------------------------------------------------------
 
     def _events(self, items: list[Change]) -> None:
+        """Issuer Events feed every chain of the issuer: rebuild. An Event about a chain
+        object (or about a Challenge's solver Pod) dirties that chain: chain rules quote
+        them (PresentError, the kubelet's image pull errors)."""
         for _, before, after in items:
             for ev in (before, after):
                 key = _event_key(ev) if isinstance(ev, dict) else None
-                if key is not None and key[0] in _ISSUER_KINDS:
+                if key is None:
+                    continue
+                if key[0] in _ISSUER_KINDS:
                     raise Rebuild  # issuer rules quote their Events
+                if key[0] in CHAIN_KINDS:
+                    chain = self.old.chain_of.get(str(Ref(*key)))
+                    if chain is not None:
+                        self.dirty.add(chain)
+                elif key[0] == "Pod":
+                    pod = self.objs.get("Pod", key[1], key[2]) or \
+                        self.old.objs.get("Pod", key[1], key[2])
+                    self._dirty_owner_chain(pod)
+
+    def _dirty_owner_chain(self, pod: Obj | None) -> None:
+        """A solver Pod belongs to the chain of the Challenge that owns it."""
+        if not isinstance(pod, dict):
+            return
+        by_uid, by_name = self.old.link_index
+        for o in owner_refs(pod):
+            if text(o.get("kind")) != "Challenge":
+                continue
+            nid = by_uid.get("Challenge", {}).get(text(o.get("uid"))) or \
+                by_name.get("Challenge", {}).get((namespace(pod), text(o.get("name"))))
+            chain = self.old.chain_of.get(nid) if nid else None
+            if chain is not None:
+                self.dirty.add(chain)
+
+    def _secrets(self, items: list[Change]) -> None:
+        """A Certificate's Secret dirties its chain; a Secret an issuer names (a solver's
+        credentials, a CA key pair) may change what every chain of it is told: rebuild."""
+        names: set[str] | None = None
+        for key, _, _ in items:
+            certs = self.old.secret_certs.get(key, ())
+            self.dirty.update(certs)
+            if certs:
+                continue
+            if names is None:
+                names = {nm for kind in _ISSUER_KINDS for o in self.old.objs.of_kind(kind)
+                         if isinstance(o, dict) for _, nm in refs_of(kind, o)}
+            if key[1] in names:
+                raise Rebuild
 
     def _certificates(self, items: list[Change]) -> None:
         old = self.old

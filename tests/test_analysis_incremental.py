@@ -217,6 +217,50 @@ def op_event(objs: ObjectSet, rnd: random.Random) -> None:
                          -timedelta(minutes=rnd.randrange(60))))
 
 
+def op_dns01_present_error(objs: ObjectSet, rnd: random.Random) -> None:
+    """A Challenge turned DNS-01 whose reason is redacted (v1.20+), and the PresentError
+    Event that carries the provider's text: chain rules read both, so the Event alone must
+    re-judge the chain."""
+    ch = copy.deepcopy(_pick(objs, "Challenge", rnd) or {})
+    if ch:
+        ch["spec"]["type"] = "DNS-01"
+        ch["spec"]["solver"] = {"dns01": {"route53": {"region": "eu-west-1"}}}
+        ch["status"].update(presented=False, reason="error presenting challenge: "
+                            "<redacted AWS SDK error: see events and logs for details>")
+        _replace(objs, ch)
+        msg = rnd.choice(["Error presenting challenge: AccessDenied: User: arn:aws:iam::1:user/x "
+                          "is not authorized to perform: route53:ChangeResourceRecordSets",
+                          "Error presenting challenge: InvalidClientTokenId: The security "
+                          "token included in the request is invalid."])
+        _replace(objs, event("ev-present", NS, "Challenge", ch["metadata"]["name"], NS, msg,
+                             -timedelta(minutes=rnd.randrange(30)), reason="PresentError"))
+
+
+def op_solver_pod(objs: ObjectSet, rnd: random.Random) -> None:
+    """The solver Pod of a Challenge comes, fails to pull its image, or goes."""
+    ch = _pick(objs, "Challenge", rnd)
+    if ch is None:
+        return
+    name_ = f"cm-acme-http-solver-{ch['metadata']['name'][-6:]}"
+    if rnd.random() < 0.3:
+        objs.remove("Pod", NS, name_)
+        return
+    waiting = rnd.choice(["ImagePullBackOff", "ErrImagePull", ""])
+    state = {"waiting": {"reason": waiting, "message": "Back-off pulling image"}} \
+        if waiting else {"running": {"startedAt": "2026-11-23T06:00:00Z"}}
+    _replace(objs, {"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": name_, "namespace": NS, "uid": f"uid-{name_}",
+        "creationTimestamp": "2026-11-23T05:00:00Z",
+        "labels": {"acme.cert-manager.io/http01-solver": "true"},
+        "ownerReferences": [{"kind": "Challenge", "name": ch["metadata"]["name"],
+                             "uid": ch["metadata"]["uid"], "controller": True}]},
+        "spec": {"containers": [{"name": "acmesolver",
+                                 "image": "quay.io/jetstack/cert-manager-acmesolver:v1.15.0"}]},
+        "status": {"phase": "Pending" if waiting else "Running", "containerStatuses": [{
+            "name": "acmesolver", "ready": not waiting, "restartCount": 0, "image": "x",
+            "imageID": "", "state": state}]}})
+
+
 def op_issuer(objs: ObjectSet, rnd: random.Random) -> None:
     i = copy.deepcopy(_pick(objs, rnd.choice(["Issuer", "ClusterIssuer"]), rnd) or {})
     if i:
@@ -228,9 +272,10 @@ def op_issuer(objs: ObjectSet, rnd: random.Random) -> None:
 
 
 OPS = (op_cert_status, op_request_status, op_acme_status, op_add_request, op_add_acme,
-       op_delete_leaf, op_add_certificate, op_relink, op_secret, op_event, op_issuer)
+       op_delete_leaf, op_add_certificate, op_relink, op_secret, op_event, op_issuer,
+       op_dns01_present_error, op_solver_pod)
 #: weights: mostly what a watch storm is made of (status updates)
-WEIGHTS = (6, 4, 4, 2, 2, 2, 1, 1, 2, 2, 1)
+WEIGHTS = (6, 4, 4, 2, 2, 2, 1, 1, 2, 2, 1, 2, 2)
 
 
 def picture(a: Analysis) -> dict[str, Any]:

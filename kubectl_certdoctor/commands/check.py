@@ -225,6 +225,12 @@ def render(fmt: str, findings: list[Finding], summary: Summary, colour: bool,
 
 
 def run(opts: Options, args: argparse.Namespace) -> int:
+    if opts.demo == "list":
+
+        from kubectl_certdoctor import scenarios
+
+        sys.stdout.write(scenarios.listing())
+        return 0
     now = datetime.now(UTC)
     unavailable: dict[str, str] = {}
     gaps: list[Any] = []

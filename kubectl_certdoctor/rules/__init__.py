@@ -36,16 +36,19 @@ from kubectl_certdoctor.rules import (
     vault,
     versions,
 )
-from kubectl_certdoctor.rules.finding import Finding, Severity
+from kubectl_certdoctor.rules.finding import RANK, Finding, Severity
 from kubectl_certdoctor.rules.targets import attach_targets
 
 Rule = Callable[[Graph, datetime], list[Finding]]
 
 #: rules that judge one Certificate chain at a time (its Certificate, CertificateRequests,
-#: Orders, Challenges, plus the issuer and the ingress set-up they read): after a change,
-#: ``analysis.Analyser`` runs these again for the changed chains only. A rule belongs here
-#: only if every finding it returns is on a node of the chains it iterated over
-#: (``graph.of_kind`` of a chain kind), and it reads no other chain.
+#: Orders, Challenges, plus what they read around it: the issuer, the ingress set-up, the
+#: Events of the chain's objects, its Challenges' solver Pods, the Secrets it or its issuer
+#: names, the controller): after a change, ``analysis.Analyser`` runs these again for the
+#: changed chains only, and ``graph_patch`` marks a chain changed when any of those inputs
+#: changes (or rebuilds). A rule belongs here only if every finding it returns is on a node
+#: of the chains it iterated over (``graph.of_kind`` of a chain kind), and it reads no other
+#: chain.
 CHAIN_RULES: tuple[Rule, ...] = (
     issuers.issuer_not_found,
     acme.acme_order_failed,
@@ -66,6 +69,12 @@ CHAIN_RULES: tuple[Rule, ...] = (
     certificates.renew_before_too_short,
     certificates.secret_mismatch,
     # -- DNS-01 chain rules --
+    dns01_provider.dns01_provider_permission_denied,
+    dns01_provider.dns01_provider_credentials_invalid,
+    dns01_provider.dns01_zone_not_found,
+    dns01_provider.dns01_credentials_secret_not_found,
+    dns01_provider.dns01_webhook_solver_unavailable,
+    dns01_provider.dns01_ambient_credentials_disabled,
     # -- ACME chain rules --
     acme_solvers.acme_no_matching_solver,
     acme_solvers.acme_wildcard_needs_dns01,
@@ -78,7 +87,14 @@ CHAIN_RULES: tuple[Rule, ...] = (
     acme_orders.common_name_too_long,
     http01.self_check_wrong_status,
     # -- Secret/key/renewal/Vault chain rules --
+    vault.vault_auth_failed_requests,
+    secrets.secret_is_acme_account_key,
+    secrets.secret_is_ca_issuer_keypair,
     # -- solver pod and DNS-01 configuration chain rules --
+    solver_pods.http01_solver_pod_rejected,
+    solver_pods.http01_solver_pod_not_running,
+    dns01_config.dns01_cname_not_followed,
+    dns01_config.dns01_provider_config_invalid,
     # -- ingress-shim, external issuer and approval chain rules --
     external.external_issuer_not_responding,
     external.external_issuer_not_ready,
@@ -88,9 +104,11 @@ CHAIN_RULES: tuple[Rule, ...] = (
     secrets.secret_written_by_other_controller,
 )
 #: rules about issuers, the controller and anything that reads across chains (two
-#: Certificates sharing a Secret): cheap, so they run on every analysis, incremental or
-#: full, over the whole graph. A rule whose finding may land on a chain object but that
-#: reads another chain belongs here, not in CHAIN_RULES.
+#: Certificates sharing a Secret): they run on every analysis, incremental or full, over
+#: the whole graph, so each must stay cheap at 10,000 Certificates (iterate issuers and
+#: components, or use the graph's indexes; never a per-object walk with costly look-ups).
+#: A rule whose finding may land on a chain object but that reads another chain belongs
+#: here, not in CHAIN_RULES.
 WIDE_RULES: tuple[Rule, ...] = (
     issuers.issuer_not_ready,
     acme.acme_server_unreachable,
@@ -98,19 +116,11 @@ WIDE_RULES: tuple[Rule, ...] = (
     proxy.no_proxy_gap,
     versions.cert_manager_outdated,
     # -- DNS-01 wide rules --
-    dns01_provider.dns01_provider_permission_denied,
-    dns01_provider.dns01_provider_credentials_invalid,
-    dns01_provider.dns01_zone_not_found,
-    dns01_provider.dns01_credentials_secret_not_found,
-    dns01_provider.dns01_webhook_solver_unavailable,
-    dns01_provider.dns01_ambient_credentials_disabled,
     # -- ACME wide rules --
     acme_account.acme_account_key_secret_unreadable,
     acme_account.acme_account_registration_rejected,
     # -- Secret/key/renewal/Vault wide rules --
     secrets.secret_shared_by_certificates,
-    secrets.secret_is_acme_account_key,
-    secrets.secret_is_ca_issuer_keypair,
     vault.vault_auth_failed,
     vault.vault_path_issue_not_sign,
     # -- issuer set-up wide rules --
@@ -119,10 +129,6 @@ WIDE_RULES: tuple[Rule, ...] = (
     issuer_setup.ca_issuer_keypair_invalid,
     components.webhook_not_running,
     # -- solver pod and DNS-01 configuration wide rules --
-    solver_pods.http01_solver_pod_rejected,
-    solver_pods.http01_solver_pod_not_running,
-    dns01_config.dns01_cname_not_followed,
-    dns01_config.dns01_provider_config_invalid,
     # -- ingress-shim, external issuer and approval wide rules --
     shim.ingress_shim_no_tls,
     shim.gateway_shim_disabled,
@@ -134,7 +140,7 @@ RULES: tuple[Rule, ...] = CHAIN_RULES + WIDE_RULES
 
 
 def sort_key(f: Finding) -> tuple[int, str, Ref]:
-    return (-f.severity.rank, f.code, f.object)
+    return (-RANK[f.severity], f.code, f.object)
 
 
 def run_rules(graph: Graph, now: datetime, rules: Iterable[Rule] = RULES) -> list[Finding]:

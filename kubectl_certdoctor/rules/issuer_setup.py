@@ -47,7 +47,14 @@ from kubectl_certdoctor.graph import Graph, Node
 from kubectl_certdoctor.objects import Obj, Ref, as_dict, dig, name, namespace, text
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding
-from kubectl_certdoctor.rules.util import cond_ev, cond_text, field_ev, is_current_request, q
+from kubectl_certdoctor.rules.util import (
+    cond_ev,
+    cond_text,
+    failing_requests,
+    field_ev,
+    is_current_request,
+    q,
+)
 from kubectl_certdoctor.versions import Version, controller_version
 
 # -- server TLS identity ---------------------------------------------------------------
@@ -332,16 +339,7 @@ def _ca_issuers(graph: Graph) -> list[tuple[str, Node, str, str]]:
 
 def _requests_of(graph: Graph, node: Node) -> list[tuple[Node, str]]:
     """Current CertificateRequests signed by this issuer, with their Ready message."""
-    out = []
-    for cr in graph.of_kind("CertificateRequest"):
-        crobj = cr.obj or {}
-        ir, iss = graph.issuer_for(crobj)
-        if iss is None or ir.ref != node.ref or not is_current_request(graph, cr):
-            continue
-        st, _, m = cond_text(crobj, "Ready")
-        if st == "False" and m:
-            out.append((cr, m))
-    return out
+    return list(failing_requests(graph).get(node.ref, ()))
 
 
 def _label(kind: str, ref: Ref) -> str:

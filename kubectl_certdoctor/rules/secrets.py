@@ -86,7 +86,8 @@ def secret_shared_by_certificates(graph: Graph, now: datetime) -> list[Finding]:
     out: list[Finding] = []
     version, vnote = _version_note(graph)
     looping = version is not None and not owner_check(version)
-    for (ns, secret_name), ids in sorted(graph.secret_certs.items()):
+    shared = sorted((k, ids) for k, ids in graph.secret_certs.items() if len(ids) > 1)
+    for (ns, secret_name), ids in shared:
         nodes = [graph.nodes[i] for i in ids if i in graph.nodes]
         if len(nodes) < 2:
             continue

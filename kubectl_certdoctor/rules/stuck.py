@@ -17,14 +17,15 @@ and pkg/controller/certificates/{readiness,trigger,issuing} at v1.0.0 … v1.21.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from kubectl_certdoctor.graph import Graph, Node, subtree
-from kubectl_certdoctor.objects import Ref, condition, dig, parse_time, text
+from kubectl_certdoctor.objects import Obj, Ref, condition, dig, parse_time, text
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding, Severity
-from kubectl_certdoctor.rules.util import age, cond_text, field_ev, latest_request
+from kubectl_certdoctor.rules.util import CLOCK_SKEW, cond_text, field_ev, latest_request
 
 #: issuance normally completes in a minute or two (HTTP-01/DNS-01 included)
 GRACE = timedelta(minutes=10)
@@ -34,32 +35,70 @@ GLOBAL_CODES = frozenset({"CONTROLLER_NOT_RUNNING", "WEBHOOK_CA_NOT_INJECTED",
 CODE = "ISSUANCE_STUCK_UNRECOGNISED"
 
 
-def _since(obj: dict[str, object], ctype: str, now: datetime) -> timedelta | None:
-    """How long the condition has had its status (None when unknown)."""
-    c = condition(obj, ctype) or {}
-    t = parse_time(c.get("lastTransitionTime"))
-    if t is None:
-        return age(obj, now)
+@dataclass(frozen=True, slots=True)
+class _Times:
+    """What a Certificate object says about being stuck, independent of ``now``."""
+
+    ready: bool
+    #: when Ready took its status, and whether that is its lastTransitionTime (else the
+    #: creationTimestamp; None unknown)
+    ready_since: tuple[datetime | None, bool]
+    issuing: bool
+    issuing_since: tuple[datetime | None, bool]
+    renewal: datetime | None
+
+
+#: id(object) → (object, its times): a live pass re-judges every Certificate at the new
+#: ``now``; the objects themselves rarely change, and the store replaces rather than
+#: mutates them, so identity is a safe key while the object is held here
+_TIMES: dict[int, tuple[Obj, _Times]] = {}
+
+
+def _times(obj: Obj) -> _Times:
+    hit = _TIMES.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+
+    created = parse_time(dig(obj, "metadata", "creationTimestamp"))
+
+    def since(ctype: str) -> tuple[datetime | None, bool]:
+        c = condition(obj, ctype) or {}
+        t = parse_time(c.get("lastTransitionTime"))
+        return (t, True) if t is not None else (created, False)
+
+    t = _Times(cond_text(obj, "Ready")[0] == "True", since("Ready"),
+               cond_text(obj, "Issuing")[0] == "True", since("Issuing"),
+               parse_time(dig(obj, "status", "renewalTime")))
+    if len(_TIMES) > 50_000:
+        _TIMES.clear()  # bounded: objects replaced long ago go
+    _TIMES[id(obj)] = (obj, t)
+    return t
+
+
+def _held(since: tuple[datetime | None, bool], now: datetime) -> timedelta | None:
+    """How long a status has held: from its lastTransitionTime, else from the object's
+    creation (None when unknown, or when that creation time lies ahead: an object judged
+    before it was made)."""
+    t, from_condition = since
+    if t is None or (not from_condition and t - now > CLOCK_SKEW):
+        return None
     return max(now - t, timedelta(0))
 
 
 def stuck_reason(node: Node, now: datetime) -> str:
     """Why this Certificate counts as stuck ('' when it does not)."""
-    obj = node.obj or {}
-    ready = cond_text(obj, "Ready")[0]
-    issuing = cond_text(obj, "Issuing")[0]
-    if ready != "True":
-        held = _since(obj, "Ready", now)
+    t = _times(node.obj or {})
+    if not t.ready:
+        held = _held(t.ready_since, now)
         if held is None or held > GRACE:
             return "not Ready" + (f" for {_human(held)}" if held is not None else "")
         return ""
-    if issuing == "True":
-        held = _since(obj, "Issuing", now)
+    if t.issuing:
+        held = _held(t.issuing_since, now)
         if held is not None and held > GRACE:
             return f"Issuing for {_human(held)} without completing"
-    renewal = parse_time(dig(obj, "status", "renewalTime"))
-    if renewal is not None and now - renewal > GRACE:
-        return f"renewal overdue since {renewal:%Y-%m-%d %H:%M} UTC"
+    if t.renewal is not None and now - t.renewal > GRACE:
+        return f"renewal overdue since {t.renewal:%Y-%m-%d %H:%M} UTC"
     return ""
 
 

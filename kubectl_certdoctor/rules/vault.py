@@ -122,9 +122,9 @@ def _issuer_label(kind: str, ns: str, name: str) -> str:
 
 
 def vault_auth_failed(graph: Graph, now: datetime) -> list[Finding]:
-    """A Vault issuer (its Ready condition or ErrInitIssuer Events) or a current
-    CertificateRequest for one says authentication to Vault failed. WIDE: reports on
-    issuers and reads requests of every chain."""
+    """A Vault issuer (its Ready condition or ErrInitIssuer Events) says authentication to
+    Vault failed. WIDE: reports on issuers (the requests' side is
+    ``vault_auth_failed_requests``, a chain rule)."""
     out: list[Finding] = []
     for kind in ("ClusterIssuer", "Issuer"):
         for node in graph.of_kind(kind):
@@ -146,6 +146,13 @@ def vault_auth_failed(graph: Graph, now: datetime) -> list[Finding]:
             ev.append(f"auth method: {auth_method(obj)}")
             out.append(_finding(node.ref, ev, meaning, obj, kind, node.ref.namespace,
                                 node.ref.name))
+    return out
+
+
+def vault_auth_failed_requests(graph: Graph, now: datetime) -> list[Finding]:
+    """A current CertificateRequest for a Vault issuer says authentication failed (token
+    auth fails only at signing time). CHAIN: reports on the request, reads its issuer."""
+    out: list[Finding] = []
     for node in graph.of_kind("CertificateRequest"):
         obj = node.obj or {}
         if not is_current_request(graph, node):
