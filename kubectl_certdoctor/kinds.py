@@ -140,6 +140,18 @@ def _injected(obj: Obj) -> bool:
     return any(a in ann for a in INJECT_ANNOTATIONS) or name(obj).startswith("cert-manager")
 
 
+#: the name every HTTP-01 solver Pod starts with (``GenerateName`` in
+#: pkg/issuer/acme/http/pod.go at v1.0.0 … v1.21.1)
+SOLVER_POD_PREFIX = "cm-acme-http-solver-"
+
+
+def _is_solver_pod_event(ev: Obj) -> bool:
+    """Pod Events are listed by kind only (no server-side name prefix selector): keep the
+    solver Pods' (image pulls, scheduling, admission) and drop the rest of the cluster's
+    on arrival — at 50,000 Events they were most of the memory."""
+    return text(dig(ev, "involvedObject", "name")).startswith(SOLVER_POD_PREFIX)
+
+
 def _served_by_service(obj: Obj) -> bool:
     return bool(dig(obj, "spec", "service"))
 
@@ -182,7 +194,7 @@ EVENT_WATCHES: tuple[Kind, ...] = (
     *(_event_watch(k) for k in _EVENT_INVOLVED),
     Kind("Event", "", "v1", "events", True, ("ev", "events"),
          field_selector="involvedObject.kind=Pod", watch_id="Event/Pod",
-         fact="events of pods"),
+         keep=_is_solver_pod_event, fact="events of HTTP-01 solver pods"),
     Kind("Event", "", "v1", "events", True, ("ev", "events"),
          field_selector="involvedObject.kind=Ingress", watch_id="Event/Ingress",
          fact="events of ingresses"),
