@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 from kubectl_certdoctor.app import CertDoctorApp
@@ -52,6 +54,15 @@ async def session(kubeconfig: str, expect: int, update_seconds: float,
         await pilot.pause()
         out["tree_done_wall"] = time.time()
         out["requests_at_tree"] = source.store.request_count
+        out.update(_store_counters(source.store, "at_tree"))
+        out.update(_scan_counters())
+        # the tree shows before every watch has listed (the Secret metadata, Services and
+        # Events of a noisy cluster come later): what the whole sync costs, and when it ends
+        await asyncio.to_thread(source.store.synced.wait, 180)
+        out["synced_wall"] = time.time()
+        out.update(_store_counters(source.store, "at_synced"))
+        out.update({k + "_at_synced": v for k, v in _scan_counters().items()})
+        out["list_seconds"] = {k: round(v, 3) for k, v in _LIST_SECONDS.items()}
         if update_seconds <= 0:
             return out
         # expand the benchmark namespace's issuer so updated nodes are real tree lines
@@ -134,7 +145,109 @@ async def session(kubeconfig: str, expect: int, update_seconds: float,
         out["update_missed"] = len(pending)
         out["key_latencies"] = keys
         out["requests_after_updates"] = source.store.request_count
+        out.update(_store_counters(source.store, "after_updates"))
+        out.update(_scan_counters())
     return out
+
+
+def _store_counters(store: Any, when: str) -> dict[str, Any]:
+    """What the store counted: requests by verb, body bytes by watch, refused requests."""
+    by_verb: dict[str, int] = {}
+    for (_, verb), n in store.requests.items():
+        by_verb[verb] = by_verb.get(verb, 0) + n
+    by_watch: dict[str, int] = {}
+    for (watch, verb), n in store.bytes_received.items():
+        by_watch[f"{watch} {verb}"] = n
+    return {f"requests_by_verb_{when}": by_verb,
+            f"store_bytes_{when}": sum(by_watch.values()),
+            f"store_bytes_by_watch_{when}": dict(sorted(by_watch.items(),
+                                                        key=lambda kv: -kv[1])),
+            f"forbidden_{when}": store.forbidden_requests}
+
+
+# -- every body this process receives, scanned for the noise Secrets' canary -------------------
+
+_SCAN = {"bodies": 0, "bytes": 0, "canary_b64": 0, "canary_raw": 0, "continue_pages": 0}
+#: watch id → seconds from process start to the end of its first LIST
+_LIST_SECONDS: dict[str, float] = {}
+_PATTERNS: tuple[bytes, ...] = ()
+
+
+def _scan(resp: Any, data: bytes) -> None:
+    if not data:
+        return
+    _SCAN["bytes"] += len(data)
+    tails = getattr(resp, "_bench_tails", None)
+    if tails is None:
+        _SCAN["bodies"] += 1
+        if "continue=" in str(getattr(resp, "url", "") or ""):
+            _SCAN["continue_pages"] += 1
+        tails = resp._bench_tails = [b""] * len(_PATTERNS)
+    for k, (p, name) in enumerate(zip(_PATTERNS, ("canary_b64", "canary_raw"), strict=True)):
+        # matches inside ``data``, plus those straddling the previous read's end
+        hits = data.count(p) + (tails[k] + data[:len(p) - 1]).count(p)
+        _SCAN[name] += hits
+        tails[k] = (tails[k] + data[-(len(p) - 1):])[-(len(p) - 1):]
+
+
+def install_scanner() -> None:
+    """Wrap urllib3's body reads (``.data``, ``read``, chunked streams): every byte any part
+    of the tool receives passes here, decoded, and is scanned for the canary."""
+    global _PATTERNS
+    import urllib3.response as ur
+
+    from benchmarks.noise import CANARY, CANARY_B64
+
+    _PATTERNS = (CANARY_B64, CANARY)
+    cls = ur.HTTPResponse
+    plain_read, plain_chunked = cls.read, cls.read_chunked
+
+    def read(self: Any, *a: Any, **kw: Any) -> bytes:
+        data = plain_read(self, *a, **kw)
+        _scan(self, data)
+        return data
+
+    def read_chunked(self: Any, *a: Any, **kw: Any) -> Any:
+        for data in plain_chunked(self, *a, **kw):
+            _scan(self, data)
+            yield data
+
+    cls.read = read  # type: ignore[method-assign]
+    cls.read_chunked = read_chunked  # type: ignore[method-assign]
+
+
+def _install_list_timer() -> None:
+    """Record when each watch's first LIST ends (seconds since this process started)."""
+    from kubectl_certdoctor.cluster.watch import KindWatcher
+
+    started = _process_start()
+    plain = KindWatcher._list
+
+    def timed_list(self: Any) -> None:
+        plain(self)
+        _LIST_SECONDS.setdefault(self.kind.watch, time.time() - started)
+
+    KindWatcher._list = timed_list  # type: ignore[method-assign]
+
+
+def _process_start() -> float:
+    """Wall time this process started (from /proc; the parent's clock starts at spawn)."""
+    import os
+
+    try:
+        stat = Path(f"/proc/{os.getpid()}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        boot = next(float(x.split()[1]) for x in Path("/proc/stat").read_text().splitlines()
+                    if x.startswith("btime"))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, StopIteration, IndexError):
+        return time.time()
+
+
+def _scan_counters() -> dict[str, Any]:
+    return {"http_bodies": _SCAN["bodies"], "http_body_bytes": _SCAN["bytes"],
+            "continue_pages": _SCAN["continue_pages"],
+            "canary_hits_b64": _SCAN["canary_b64"], "canary_hits_raw": _SCAN["canary_raw"]}
 
 
 def _stdin() -> Any:
@@ -150,6 +263,8 @@ def main() -> None:
     p.add_argument("--update-seconds", type=float, default=0)
     p.add_argument("--namespace", default="bench")
     a = p.parse_args()
+    install_scanner()
+    _install_list_timer()
     res = asyncio.run(session(a.kubeconfig, a.expect, a.update_seconds, a.namespace))
     for k in ("update_latencies", "watch_latencies", "pipeline_latencies", "key_latencies"):
         if res.get(k):
@@ -158,7 +273,12 @@ def main() -> None:
             res[k + "_p95"] = v[int(0.95 * (len(v) - 1))]
             res[k + "_n"] = len(v)
             del res[k]
-    print(json.dumps(res), flush=True)
+    line = json.dumps(res)
+    # every run's full result also goes next to the kubeconfig (the parent keeps a summary)
+    with contextlib.suppress(OSError), open(Path(a.kubeconfig).parent / "tree-results.jsonl",
+                                            "a") as f:
+        f.write(line + "\n")
+    print(line, flush=True)
 
 
 if __name__ == "__main__":
