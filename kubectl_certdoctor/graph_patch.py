@@ -173,9 +173,9 @@ class _Patcher:
                 if key[0] in _ISSUER_KINDS:
                     raise Rebuild  # issuer rules quote their Events
                 if key[0] in CHAIN_KINDS:
-                    chain = self.old.chain_of.get(str(Ref(*key)))
-                    if chain is not None:
-                        self.dirty.add(chain)
+                    nid = str(Ref(*key))
+                    if nid in self.old.nodes:
+                        self.dirty.add(self._chain(nid))  # an orphan: rebuild
                 elif key[0] == "Pod":
                     pod = self.objs.get("Pod", key[1], key[2]) or \
                         self.old.objs.get("Pod", key[1], key[2])
@@ -191,9 +191,8 @@ class _Patcher:
                 continue
             nid = by_uid.get("Challenge", {}).get(text(o.get("uid"))) or \
                 by_name.get("Challenge", {}).get((namespace(pod), text(o.get("name"))))
-            chain = self.old.chain_of.get(nid) if nid else None
-            if chain is not None:
-                self.dirty.add(chain)
+            if nid:
+                self.dirty.add(self._chain(nid))  # an orphan Challenge: rebuild
 
     def _secrets(self, items: list[Change]) -> None:
         """A Certificate's Secret dirties its chain; a Secret an issuer names (a solver's

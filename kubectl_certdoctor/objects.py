@@ -195,3 +195,30 @@ class ObjectSet:
             if isinstance(o, dict):
                 s.add(o)
         return s
+
+
+def b64_bytes(value: Any) -> bytes | None:
+    """A Secret or CSR data value decoded from base64 (None when absent or not base64)."""
+    raw = text(value)
+    if not raw:
+        return None
+    import base64
+    import binascii
+
+    try:
+        return base64.b64decode(raw, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def first_certificate(pem: bytes | None) -> Any:
+    """The first X.509 certificate of a PEM blob (a ``cryptography`` Certificate), or None
+    when there is none or it does not parse."""
+    if not pem:
+        return None
+    try:
+        from cryptography import x509
+
+        return x509.load_pem_x509_certificate(pem)
+    except Exception:  # any malformed certificate is "none"
+        return None

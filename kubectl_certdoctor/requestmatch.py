@@ -10,23 +10,17 @@ comparisons of the fields users change: SANs, common name, isCA, duration and is
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
 
 from kubectl_certdoctor.backoff import parse_go_duration
-from kubectl_certdoctor.objects import Obj, as_dict, as_list, dig, text
+from kubectl_certdoctor.objects import Obj, as_dict, as_list, b64_bytes, dig, text
 
 CM_GROUP = "cert-manager.io"
 
 
 def _csr(cr: Obj) -> object | None:
-    raw = text(dig(cr, "spec", "request"))
-    if not raw:
-        return None
-    try:
-        pem = base64.b64decode(raw, validate=False)
-    except (binascii.Error, ValueError):
+    pem = b64_bytes(dig(cr, "spec", "request"))
+    if pem is None:
         return None
     try:
         from cryptography import x509

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from kubectl_certdoctor.graph import Graph, Node
 from kubectl_certdoctor.noproxy import proxy_env, proxy_for
 from kubectl_certdoctor.objects import Obj, dig, text
-from kubectl_certdoctor.rules.acme_orders import specific_order_cause
+from kubectl_certdoctor.rules.acme_orders import current_order, specific_order_cause
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding
 from kubectl_certdoctor.rules.util import (
@@ -200,21 +200,12 @@ def _failed_challenge_reason(order: Node) -> str:
     return ""
 
 
-def _order_is_current(graph: Graph, order: Node) -> bool:
-    cr = graph.parent(order)
-    if cr is None or cr.obj is None or cr.ref.kind != "CertificateRequest":
-        return True
-    if cond_text(cr.obj, "Ready")[0] == "True":
-        return False
-    return is_current_request(graph, cr)
-
-
 def acme_order_failed(graph: Graph, now: datetime) -> list[Finding]:
     out: list[Finding] = []
     for node in graph.of_kind("Order"):
         obj = node.obj or {}
         state = text(dig(obj, "status", "state"))
-        if state not in ("invalid", "errored") or not _order_is_current(graph, node):
+        if state not in ("invalid", "errored") or not current_order(graph, node):
             continue
         if specific_order_cause(graph, node):
             continue  # a more specific code (rules/acme_orders.py) names this failure
@@ -283,7 +274,7 @@ def acme_rate_limited(graph: Graph, now: datetime) -> list[Finding]:
         for node in graph.of_kind(kind):
             if kind == "CertificateRequest" and not is_current_request(graph, node):
                 continue
-            if kind == "Order" and not _order_is_current(graph, node):
+            if kind == "Order" and not current_order(graph, node):
                 continue
             if kind == "Challenge" and text(dig(node.obj, "status", "state")) == "valid":
                 continue

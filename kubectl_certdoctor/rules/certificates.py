@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +18,9 @@ from kubectl_certdoctor.objects import (
     as_dict,
     as_int,
     as_list,
+    b64_bytes,
     dig,
+    first_certificate,
     parse_time,
     text,
 )
@@ -88,18 +88,13 @@ class ParsedCert:
 
 def parse_tls_crt(secret: Obj) -> ParsedCert | None:
     """The first certificate in the Secret's tls.crt (None when absent or unparsable)."""
-    raw = text(as_dict(secret.get("data")).get("tls.crt"))
-    if not raw:
-        return None
-    try:
-        pem = base64.b64decode(raw, validate=False)
-    except (binascii.Error, ValueError):
+    cert = first_certificate(b64_bytes(as_dict(secret.get("data")).get("tls.crt")))
+    if cert is None:
         return None
     try:
         from cryptography import x509
         from cryptography.x509.oid import NameOID
 
-        cert = x509.load_pem_x509_certificate(pem)
         try:
             san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
             dns = frozenset(n.lower() for n in san.get_values_for_type(x509.DNSName))

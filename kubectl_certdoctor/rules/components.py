@@ -16,8 +16,6 @@ signed by unknown authority".
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 
 from kubectl_certdoctor.graph import Graph
@@ -27,6 +25,7 @@ from kubectl_certdoctor.objects import (
     as_dict,
     as_int,
     as_list,
+    b64_bytes,
     dig,
     labels,
     name,
@@ -111,10 +110,7 @@ def controller_not_running(graph: Graph, now: datetime) -> list[Finding]:
 
 
 def _pem_bytes(b64: str) -> bytes:
-    try:
-        return base64.b64decode(b64, validate=False).strip()
-    except (binascii.Error, ValueError):
-        return b""
+    return (b64_bytes(b64) or b"").strip()
 
 
 def _cainjector(graph: Graph) -> Obj | None:

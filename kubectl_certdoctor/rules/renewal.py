@@ -25,13 +25,20 @@ actually computed.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime, timedelta
 
 from kubectl_certdoctor.backoff import human, parse_go_duration
 from kubectl_certdoctor.graph import Graph
-from kubectl_certdoctor.objects import Obj, as_dict, as_int, dig, parse_time, text
+from kubectl_certdoctor.objects import (
+    Obj,
+    as_dict,
+    as_int,
+    b64_bytes,
+    dig,
+    first_certificate,
+    parse_time,
+    text,
+)
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding
 from kubectl_certdoctor.rules.util import field_ev
@@ -47,20 +54,8 @@ def pem_dates(secret: Obj | None, key: str) -> tuple[datetime, datetime] | None:
     """(notBefore, notAfter) of the first certificate in ``data[key]`` of a Secret."""
     if secret is None:
         return None
-    raw = text(as_dict(secret.get("data")).get(key))
-    if not raw:
-        return None
-    try:
-        pem = base64.b64decode(raw, validate=False)
-    except (binascii.Error, ValueError):
-        return None
-    try:
-        from cryptography import x509
-
-        c = x509.load_pem_x509_certificate(pem)
-        return c.not_valid_before_utc, c.not_valid_after_utc
-    except Exception:  # any malformed certificate is "unknown"
-        return None
+    c = first_certificate(b64_bytes(as_dict(secret.get("data")).get(key)))
+    return (c.not_valid_before_utc, c.not_valid_after_utc) if c is not None else None
 
 
 def renew_before(actual: timedelta, spec: Obj, v: Version | None) -> timedelta:
