@@ -16,6 +16,7 @@ signed by unknown authority".
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from kubectl_certdoctor.graph import Graph
@@ -75,15 +76,25 @@ def _pod_troubles(pod: Obj) -> list[str]:
     return out
 
 
-def controller_not_running(graph: Graph, now: datetime) -> list[Finding]:
-    """CONTROLLER_NOT_RUNNING: the controller Deployment has no ready replica."""
-    dep = controller_deployment(graph.objs)
+@dataclass(frozen=True)
+class Down:
+    """A component Deployment with no ready replica: what it wants, why, the evidence."""
+
+    want: int
+    ready: int
+    why: str
+    evidence: list[str]
+
+
+def deployment_down(graph: Graph, dep: Obj | None, max_troubles: int = 20) -> Down | None:
+    """Why a component Deployment has no ready replica (None: it has one, or its status is
+    unknown — a hand-written Deployment without status says nothing about readiness)."""
     if dep is None or not _has_status(dep):
-        return []
+        return None
     want = as_int(dig(dep, "spec", "replicas"), 1)
     ready = as_int(dig(dep, "status", "readyReplicas"), 0)
     if ready > 0:
-        return []
+        return None
     ev = [f"Deployment {namespace(dep)}/{name(dep)}: spec.replicas {want}, "
           f"status.readyReplicas {ready}"]
     for c in as_list(dig(dep, "status", "conditions")):
@@ -93,7 +104,7 @@ def controller_not_running(graph: Graph, now: datetime) -> list[Finding]:
                       f"reason {text(c.get('reason'))}, message "
                       f"{text(c.get('message'))!r}")
     troubles = [t for p in pods_of(graph, dep) for t in _pod_troubles(p)]
-    ev.extend(troubles)
+    ev.extend(troubles[:max_troubles])
     if want == 0:
         why = "it is scaled to zero"
     elif any("OOMKilled" in t for t in troubles):
@@ -104,9 +115,19 @@ def controller_not_running(graph: Graph, now: datetime) -> list[Finding]:
         why = "its pod cannot start"
     else:
         why = "no replica is ready"
+    return Down(want, ready, why, ev)
+
+
+def controller_not_running(graph: Graph, now: datetime) -> list[Finding]:
+    """CONTROLLER_NOT_RUNNING: the controller Deployment has no ready replica."""
+    dep = controller_deployment(graph.objs)
+    down = deployment_down(graph, dep)
+    if dep is None or down is None:
+        return []
     ref = Ref("Deployment", namespace(dep), name(dep))
-    return [make("CONTROLLER_NOT_RUNNING", ref, ev,
-                 data={"replicas": want, "ready": ready}, name=name(dep), why=why)]
+    return [make("CONTROLLER_NOT_RUNNING", ref, down.evidence,
+                 data={"replicas": down.want, "ready": down.ready}, name=name(dep),
+                 why=down.why)]
 
 
 def _pem_bytes(b64: str) -> bytes:
@@ -222,21 +243,10 @@ def webhook_not_running(graph: Graph, now: datetime) -> list[Finding]:
     create/update of a cert-manager object: renewals cannot create their
     CertificateRequest. WIDE: reports on the Deployment."""
     dep = webhook_deployment(graph)
-    if dep is None or not _has_status(dep):
+    down = deployment_down(graph, dep, max_troubles=3)
+    if dep is None or down is None:
         return []
-    want = as_int(dig(dep, "spec", "replicas"), 1)
-    ready = as_int(dig(dep, "status", "readyReplicas"), 0)
-    if ready > 0:
-        return []
-    ev = [f"Deployment {namespace(dep)}/{name(dep)}: spec.replicas {want}, "
-          f"status.readyReplicas {ready}"]
-    for c in as_list(dig(dep, "status", "conditions")):
-        c = as_dict(c)
-        if text(c.get("type")) == "Available" and text(c.get("status")) != "True":
-            ev.append(f"Deployment.status.conditions[Available]: {text(c.get('status'))}, "
-                      f"reason {text(c.get('reason'))}")
-    troubles = [t for p in pods_of(graph, dep) for t in _pod_troubles(p)]
-    ev.extend(troubles[:3])
+    ev = down.evidence
     for cfg in graph.objs.of_kind("ValidatingWebhookConfiguration"):
         if not isinstance(cfg, dict):
             continue
@@ -250,19 +260,9 @@ def webhook_not_running(graph: Graph, now: datetime) -> list[Finding]:
                 break
     blocked = _blocked_certificates(graph)
     ev.extend(blocked[:3])
-    if want == 0:
-        why = "it is scaled to zero"
-    elif any("OOMKilled" in t for t in troubles):
-        why = "its pod is killed for running out of memory (OOMKilled)"
-    elif any("CrashLoopBackOff" in t for t in troubles):
-        why = "its pod is crash-looping"
-    elif troubles:
-        why = "its pod cannot start"
-    else:
-        why = "no replica is ready"
     ref = Ref("Deployment", namespace(dep), name(dep))
     return [make("WEBHOOK_NOT_RUNNING", ref, ev,
-                 data={"replicas": want, "ready": ready, "blocked": len(blocked)},
-                 name=name(dep), namespace=namespace(dep), why=why,
+                 data={"replicas": down.want, "ready": down.ready, "blocked": len(blocked)},
+                 name=name(dep), namespace=namespace(dep), why=down.why,
                  blocked=f" ({len(blocked)} Certificate(s) wait for a new request)"
                  if blocked else "")]

@@ -35,8 +35,12 @@ from typing import Any
 
 from kubectl_certdoctor.graph import Graph
 from kubectl_certdoctor.objects import as_dict, text
-from kubectl_certdoctor.rules.catalog import make
-from kubectl_certdoctor.rules.dns01_provider import Context, _contexts, _messages, excerpt
+from kubectl_certdoctor.rules.dns01_provider import (
+    Context,
+    _messages,
+    context_findings,
+    excerpt,
+)
 from kubectl_certdoctor.rules.finding import Finding
 from kubectl_certdoctor.versions import Version, controller_version
 
@@ -278,18 +282,7 @@ def explains(graph: Graph, ctx: Context) -> bool:
 
 
 def _findings(graph: Graph, code: str) -> list[Finding]:
-    out: list[Finding] = []
-    for ctx in _contexts(graph):
-        try:
-            d = diagnose(graph, ctx)
-        except (TypeError, ValueError, AttributeError, KeyError):  # pragma: no cover
-            continue
-        if d is None or d.code != code:
-            continue
-        data = {"host": ctx.host, "provider": ctx.solver.provider,
-                "issuer": {"kind": ctx.issuer_kind, "name": ctx.issuer}}
-        out.append(make(code, ctx.node.ref, d.evidence, data=data, **d.values))
-    return out
+    return context_findings(graph, code, diagnose)
 
 
 def dns01_cname_not_followed(graph: Graph, now: datetime) -> list[Finding]:

@@ -664,17 +664,16 @@ _BUILD: dict[str, Callable[[Graph, Context, list[str], dict[str, Any], str], Dia
 
 # -- the rules ------------------------------------------------------------------------------
 
-def _findings(graph: Graph, code: str) -> list[Finding]:
-    # the solver-configuration codes (rules/dns01_config.py) name the cause first: a
-    # placeholder project or an unfollowed CNAME is not a permission/credential problem
-    from kubectl_certdoctor.rules import dns01_config
-
+def context_findings(graph: Graph, code: str, diagnose_fn: Callable[[Graph, Context], Any],
+                     skip: Callable[[Context], bool] | None = None) -> list[Finding]:
+    """``code``'s findings: each DNS-01 Challenge context whose diagnosis (by
+    ``diagnose_fn``) is that code, unless ``skip`` says another code explains it first."""
     out: list[Finding] = []
     for ctx in _contexts(graph):
-        if dns01_config.explains(graph, ctx):
+        if skip is not None and skip(ctx):
             continue
         try:
-            d = diagnose(graph, ctx)
+            d = diagnose_fn(graph, ctx)
         except (TypeError, ValueError, AttributeError, KeyError):  # pragma: no cover
             continue
         if d is None or d.code != code:
@@ -683,6 +682,15 @@ def _findings(graph: Graph, code: str) -> list[Finding]:
                 "issuer": {"kind": ctx.issuer_kind, "name": ctx.issuer}}
         out.append(make(code, ctx.node.ref, d.evidence, data=data, **d.values))
     return out
+
+
+def _findings(graph: Graph, code: str) -> list[Finding]:
+    # the solver-configuration codes (rules/dns01_config.py) name the cause first: a
+    # placeholder project or an unfollowed CNAME is not a permission/credential problem
+    from kubectl_certdoctor.rules import dns01_config
+
+    return context_findings(graph, code, diagnose,
+                            lambda ctx: dns01_config.explains(graph, ctx))
 
 
 def dns01_provider_permission_denied(graph: Graph, now: datetime) -> list[Finding]:
