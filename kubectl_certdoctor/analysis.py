@@ -34,6 +34,17 @@ from kubectl_certdoctor.status import PROBLEM, Status
 from kubectl_certdoctor.versions import controller_version
 
 
+@dataclass(frozen=True)
+class Below:
+    """What lies under a node: the worst non-info finding there as (severity rank, depth,
+    node, finding), whether anything there fails (a problem status or an error finding)
+    and whether anything there warns."""
+
+    best: tuple[int, int, Node, Finding] | None
+    failing: bool
+    warning: bool
+
+
 @dataclass
 class Analysis:
     """One consistent picture: objects, graph, findings and connection states."""
@@ -50,39 +61,88 @@ class Analysis:
     changed: frozenset[str] | None = None
     #: the chain rules' findings alone (``Analyser`` keeps them per chain)
     chain_findings: list[Finding] = field(default_factory=list)
+    #: node id → roll-up of its descendants (filled lazily by ``_below``)
+    rollup: dict[str, Below] = field(default_factory=dict, repr=False, compare=False)
 
     def worst(self, node: Node) -> Finding | None:
         fs = self.by_object.get(node.ref)
         return fs[0] if fs else None
 
+    def _below(self, node: Node) -> Below:
+        """The roll-up of everything under ``node`` (memoised per analysis; an ``Analyser``
+        carries the entries of untouched subtrees over to the next analysis)."""
+        got = self.rollup.get(node.id)
+        if got is not None:
+            return got
+        best: tuple[int, int, Node, Finding] | None = None
+        failing = False
+        warning = False
+        for c in node.children:
+            f = self.worst(c)
+            if f is not None and f.severity is not Severity.INFO:
+                key = (f.severity.rank, 1)
+                if best is None or key > best[:2]:
+                    best = (*key, c, f)
+            sub = self._below(c)
+            if sub.best is not None:
+                key = (sub.best[0], sub.best[1] + 1)
+                if best is None or key > best[:2]:
+                    best = (*key, sub.best[2], sub.best[3])
+            failing = failing or sub.failing or c.status in PROBLEM or (
+                f is not None and f.severity is Severity.ERROR)
+            warning = warning or sub.warning or (f is not None and f.severity is Severity.WARNING)
+        out = Below(best, failing, warning)
+        self.rollup[node.id] = out
+        return out
+
     def blocker(self, node: Node) -> tuple[Node, Finding] | None:
         """What blocks a node, when the cause sits below it (or, for a Certificate that is
         not Ready, on its issuer): the worst error/warning on its descendants, the deepest
-        one on a tie — "blocked by Challenge x: DNS01_PROVIDER_PERMISSION_DENIED"."""
-        best: tuple[int, int, Node, Finding] | None = None
-        stack = [(c, 1) for c in node.children]
-        while stack:
-            n, depth = stack.pop()
-            stack.extend((c, depth + 1) for c in n.children)
-            f = self.worst(n)
-            if f is None or f.severity is Severity.INFO:
-                continue
-            key = (f.severity.rank, depth)
-            if best is None or key > best[:2]:
-                best = (*key, n, f)
+        one on a tie — "blocked by Challenge x: DNS01_PROVIDER_PERMISSION_DENIED". Every
+        ancestor kind rolls up the same way (an issuer names its worst descendant)."""
+        best = self._below(node).best
         if best is None and node.ref.kind == "Certificate" and node.status is not Status.READY:
-            root = self.graph.parent(node)
-            f = self.worst(root) if root is not None else None
-            if root is not None and f is not None and f.severity is not Severity.INFO:
-                return root, f
+            f = self._issuer_trouble(node)
+            if f is not None:
+                return f
         return (best[2], best[3]) if best is not None else None
+
+    def _issuer_trouble(self, cert: Node) -> tuple[Node, Finding] | None:
+        root = self.graph.parent(cert)
+        f = self.worst(root) if root is not None else None
+        if root is not None and f is not None and f.severity is not Severity.INFO:
+            return root, f
+        return None
+
+    def shown_status(self, node: Node) -> Status:
+        """The status a row's glyph shows: its own, raised to failed when anything below it
+        fails (the rule the header's "failing" count and ``p`` follow) or to warning when
+        something below it warns (its own finding shows as its badge). Collapsing a row
+        never hides that a child fails."""
+        own = node.status
+        if own in (Status.FAILED, Status.MISSING) or node.obj is None:
+            return own
+        below = self._below(node)
+        if below.failing:
+            return Status.FAILED
+        if node.ref.kind == "Certificate" and own is not Status.READY:
+            issuer = self.graph.parent(node)
+            if issuer is not None and (issuer.status in PROBLEM or any(
+                    f.severity is Severity.ERROR for f in self.by_object.get(issuer.ref, ()))):
+                return Status.FAILED
+        if own is Status.WARNING or below.warning:
+            return Status.WARNING
+        return own
 
     def namespaces(self) -> list[str]:
         seen = {n.ref.namespace for n in self.graph.nodes.values() if n.ref.namespace}
         return sorted(seen)
 
     def is_problem(self, node: Node) -> bool:
-        if node.status in PROBLEM:
+        """``p`` (problems only): the node itself is in trouble, or its row shows trouble
+        rolled up from below (see ``shown_status``)."""
+        if node.status in PROBLEM or (node.obj is not None
+                                      and self.shown_status(node) in PROBLEM):
             return True
         return any(f.severity in (Severity.ERROR, Severity.WARNING)
                    for f in self.by_object.get(node.ref, ()))
@@ -223,11 +283,12 @@ class Analyser:
         changed_ids = {str(r) for r in by_object.keys() ^ old_by_object.keys()}
         changed_ids |= {str(r) for r, fs in by_object.items()
                         if r in old_by_object and old_by_object[r] != fs}
-        self.patched += 1
-        self._chain_findings = chains
         changed = frozenset(p.remade | p.removed | (changed_ids & g.nodes.keys()))
         a = Analysis(g, findings, by_object, states, now, self.last.version,
                      changed=changed, chain_findings=chain)
+        a.rollup = _carry_rollup(self.last, g, changed)
+        self.patched += 1
+        self._chain_findings = chains
         a.counts = self._counts(a, changed_ids, p)
         return a
 
@@ -250,6 +311,22 @@ class Analyser:
             if c in g.nodes:
                 buckets[c] = bucket(g.nodes[c], g, a.by_object)
         return Counter(buckets.values())
+
+
+def _carry_rollup(last: Analysis, g: Graph, changed: frozenset[str]) -> dict[str, Below]:
+    """The previous roll-ups still true: every node whose subtree holds no changed node
+    (changed nodes and their ancestors, in the old graph and the new, are dropped)."""
+    stale: set[str] = set()
+    for graph in (last.graph, g):
+        for nid in changed:
+            n = graph.nodes.get(nid)
+            while n is not None and n.id not in stale:
+                stale.add(n.id)
+                n = graph.nodes.get(n.parent_id) if n.parent_id else None
+    # the UI thread fills ``last.rollup`` lazily while this runs in the analysis worker:
+    # copy it first (one C-level call under the GIL) instead of iterating the live dict
+    prev = last.rollup.copy()
+    return {k: v for k, v in prev.items() if k not in stale and k in g.nodes}
 
 
 def _chain_findings(g: Graph, chains: set[str], now: datetime

@@ -58,12 +58,16 @@ class CertDoctorApp(App[int]):
     TITLE = "kubectl certdoctor"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.quit"),
     ]
 
     def __init__(self, source: DataSource, *, clock: Clock | None = None,
-                 opts: Options | None = None) -> None:
+                 opts: Options | None = None, keymap_file: str | None = None) -> None:
         super().__init__()
+        #: the keymap file read at start (None: ``keymap.keymap_path()``)
+        self.keymap_file = keymap_file
+        #: binding id → keys from the keymap file (what ``set_keymap`` was given)
+        self.user_keymap: dict[str, str] = {}
         self.source = source
         self.opts = opts or Options()
         self._fixed_clock = clock is not None
@@ -81,11 +85,27 @@ class CertDoctorApp(App[int]):
         self._pass_seconds = 0.0
         self._unsubscribe = source.subscribe(self._on_source_change)
         self._switching = False
+        #: the user accepted debug pods once this session (the first probe that needs one
+        #: asks, naming context and namespace)
+        self.pods_confirmed = False
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
         TreeScreen = _screen("tree", "TreeScreen")
+
+        from kubectl_certdoctor.widgets import palette
+
+        if self.opts.theme:
+            if self.opts.theme in self.available_themes:
+                self.theme = self.opts.theme
+            else:
+                self.notify(f"unknown theme {self.opts.theme!r}; themes: "
+                            + ", ".join(sorted(self.available_themes)), severity="warning",
+                            timeout=8)
+        palette.use_theme(self.get_css_variables())
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._load_keymap()
 
         self.push_screen(TreeScreen())
         self.source.start()
@@ -93,6 +113,40 @@ class CertDoctorApp(App[int]):
         if not self._fixed_clock:
             self.set_interval(CLOCK_TICK, self._time_moved)
         self._tick()
+
+    def _load_keymap(self) -> None:
+        """Remap bindings by id from the keymap file (see ``keymap.py``); problems are
+        shown, never fatal."""
+        from pathlib import Path
+
+        from kubectl_certdoctor.keymap import keymap_path, load_keymap
+
+        path = Path(self.keymap_file) if self.keymap_file else keymap_path()
+        keymap, problems = load_keymap(path, all_binding_ids())
+        self.user_keymap = keymap
+        if keymap:
+            self.set_keymap(keymap)
+        for p in problems:
+            self.notify(p, title="keymap", severity="warning", timeout=10)
+
+    def _theme_changed(self, theme: object) -> None:
+        """Another Textual theme (ctrl+p is off; ``theme`` in the config file, or a test):
+        rebuild the Rich styles from it and re-render what shows them."""
+        from kubectl_certdoctor.widgets import palette
+
+        if not palette.use_theme(self.get_css_variables()):
+            return
+        ts = self.tree_screen
+        if ts is not None:
+            ts.cert_tree.restyle()
+        for s in self.screen_stack:
+            restyle = getattr(s, "restyle", None)
+            if callable(restyle):
+                restyle()
+        self.refresh_header()
+
+    def on_resize(self, event: object) -> None:
+        self.refresh_header()
 
     def on_unmount(self) -> None:
         self._unsubscribe()
@@ -206,7 +260,8 @@ class CertDoctorApp(App[int]):
         text = header_text(
             context=src.context, namespace=flt.namespace or src.namespace,
             connection=conn, analysis=self.analysis, live=src.live,
-            read_only=src.read_only, origin=src.origin, flt=flt)
+            read_only=src.read_only, origin=src.origin, flt=flt,
+            compact=self.size.width < 120)
         for s in self.screen_stack:
             for h in s.query(StatusHeader):
                 h.show(text)
@@ -266,18 +321,35 @@ class CertDoctorApp(App[int]):
         if not self.source.live:
             tree_keys = [b for b in tree_keys
                          if not (isinstance(b, Binding) and b.action == "context")]
+        story = None
+        demo = getattr(self.source, "demo", None)
+        if demo is not None:
+            from rich.text import Text
+
+            from kubectl_certdoctor import scenarios
+
+            if demo in scenarios.names():
+                i = scenarios.info(demo)
+                story = Text.assemble(("Demo scenario " + demo + ": ", "bold"),
+                                      (i.title + "\n", "bold"), i.story)
+        keymap = self.user_keymap
+
+        def mapped(bs: list[Any]) -> list[Any]:
+            return [dataclasses.replace(b, key=keymap[b.id])
+                    if isinstance(b, Binding) and b.id in keymap else b for b in bs]
+
         self.push_screen(HelpScreen([
-            ("Tree", tree_keys),
+            ("Tree", mapped(tree_keys)),
             ("Detail (enter / d)", [
-                *DetailScreen.BINDINGS[:5],
+                *mapped(DetailScreen.BINDINGS[:6]),
                 Binding("1-9", "", "Run the numbered probe/fix of a finding")]),
-            ("Findings (f)", list(FindingsScreen.BINDINGS)),
+            ("Findings (f)", mapped(list(FindingsScreen.BINDINGS))),
             ("Probe (a probe's number on the detail screen)",
-             list(_screen("probe", "ProbeScreen").BINDINGS)),
+             mapped(list(_screen("probe", "ProbeScreen").BINDINGS))),
             *([] if self.opts.read_only or (self.source.live and self.source.read_only) else
               [("Fix (a fix's number on the detail screen)",
-                list(_screen("fix", "FixScreen").BINDINGS))]),
-        ]))
+                mapped(list(_screen("fix", "FixScreen").BINDINGS)))]),
+        ], story))
 
     def on_detail_screen_action_requested(self, message: Any) -> None:
         """A probe/fix key on the detail screen: open the probe or fix screen for the
@@ -304,6 +376,21 @@ class CertDoctorApp(App[int]):
         current = (ts.flt.namespace if ts is not None else None) or self.source.namespace or ""
         self.push_screen(PickScreen("Namespace", choices, current),
                          lambda v: None if v is None else self.set_namespace(v or None))
+
+    def unknown_namespace(self, ns: str | None) -> str:
+        """Why ``:ns NAME`` is refused ('' when it is fine): a namespace that holds no
+        cert-manager object, while the whole cluster is in view (a store scoped to one
+        namespace cannot know the others, so it is re-scoped and the header tells)."""
+        a = self.analysis
+        if ns is None or a is None:
+            return ""
+        if self.source.live and self.source.namespace is not None:
+            return ""
+        known = a.namespaces()
+        if ns in known:
+            return ""
+        some = ", ".join(known[:6]) + (" …" if len(known) > 6 else "")
+        return f"no namespace {ns!r} holds cert-manager objects (known: {some or 'none'})"
 
     def set_namespace(self, ns: str | None) -> None:
         """Narrow the view; a live store scoped to another namespace is re-scoped."""
@@ -353,6 +440,12 @@ class CertDoctorApp(App[int]):
           description="connect to context")
     def _connect(self, context: str) -> None:
         opts = dataclasses.replace(self.opts, context=context, namespace=None)
+        known = kubeconfig_contexts(self.opts)
+        if known and context not in known:
+            self._from_thread(self._switch_failed,
+                              f"no context {context!r} in the kubeconfig (contexts: "
+                              f"{', '.join(known[:6])}{' …' if len(known) > 6 else ''})")
+            return
         try:
             new = LiveSource.connect(opts)
         except CertdoctorError as e:
@@ -386,6 +479,21 @@ class CertDoctorApp(App[int]):
             old.close()
         else:
             old.stop()
+
+
+def all_binding_ids() -> set[str]:
+    """Every binding id the keymap file may name."""
+    from kubectl_certdoctor.widgets.certtree import CertTree
+
+    ids: set[str] = {b.id for b in CertDoctorApp.BINDINGS if isinstance(b, Binding) and b.id}
+    for module, name in (("tree", "TreeScreen"), ("detail", "DetailScreen"),
+                         ("findings", "FindingsScreen"), ("probe", "ProbeScreen"),
+                         ("fix", "FixScreen"), ("help", "HelpScreen"),
+                         ("picker", "PickScreen"), ("confirm", "ConfirmScreen"),
+                         ("confirm", "PodConfirmScreen")):
+        ids |= {b.id for b in _screen(module, name).BINDINGS if isinstance(b, Binding) and b.id}
+    ids |= {b.id for b in CertTree.BINDINGS if isinstance(b, Binding) and b.id}
+    return ids
 
 
 def kubeconfig_contexts(opts: Options) -> list[str]:

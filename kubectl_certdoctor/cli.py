@@ -8,6 +8,7 @@ module level; each command imports its own module when it runs.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from typing import NoReturn
 
 from kubectl_certdoctor import __version__
 from kubectl_certdoctor.errors import CertdoctorError
-from kubectl_certdoctor.options import Options
+from kubectl_certdoctor.options import MIRROR_ENV, Options, mirrored_image
 
 PROG = "kubectl certdoctor"
 DESCRIPTION = (
@@ -61,6 +62,9 @@ def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
     g.add_argument("--as-group", dest="as_groups", action="append",
                    default=argparse.SUPPRESS if suppress else None, help="group to impersonate")
     g2 = p.add_argument_group("certdoctor flags")
+    g2.add_argument("--theme", metavar="NAME", default=d,
+                    help="TUI colour theme (a Textual theme: textual-dark, textual-light, "
+                         "nord, gruvbox, …)")
     g2.add_argument("--read-only", action="store_true",
                     default=argparse.SUPPRESS if suppress else False,
                     help="never mutate anything: no fixes, no debug pods")
@@ -69,7 +73,12 @@ def _common(p: argparse.ArgumentParser, suppress: bool) -> None:
     g2.add_argument("--demo", nargs="?", const="all", metavar="SCENARIO", default=d,
                     help="open the bundled demo scenarios (no cluster needed)")
     g2.add_argument("--probe-image", default=d,
-                    help="image for debug pods (default nicolaka/netshoot)")
+                    help="image for debug pods (default nicolaka/netshoot:v0.13 pinned by "
+                         "digest)")
+    g2.add_argument("--probe-image-mirror", metavar="REGISTRY", default=d,
+                    help="pull the debug pods' image from this registry (air-gapped "
+                         "clusters): registry host replaced, path, tag and digest kept "
+                         "(env CERTDOCTOR_PROBE_IMAGE_MIRROR)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--from", dest="vantage", choices=["local", "pod", "cert-manager", "all"],
                     default="local", help="vantage point")
     pr.add_argument("-o", "--output", choices=["text", "json"], default="text")
+    pr.add_argument("--ephemeral", action="store_true",
+                    help="run the cert-manager vantage as an ephemeral container in the "
+                         "running controller pod (asks first: it stays in the pod's spec "
+                         "until the pod restarts)")
+    pr.add_argument("--yes", action="store_true",
+                    help="do not ask before adding the ephemeral container")
 
     f = sub.add_parser("fix", help="apply a fix, with preview and confirmation")
     _common(f, suppress=True)
@@ -148,7 +163,10 @@ def options_from(ns: argparse.Namespace) -> Options:
         read_only=bool(ns.read_only),
         from_file=ns.from_file,
         demo=ns.demo,
-        probe_image=ns.probe_image or Options.probe_image,
+        probe_image=mirrored_image(
+            ns.probe_image or Options.probe_image,
+            getattr(ns, "probe_image_mirror", None) or os.environ.get(MIRROR_ENV)),
+        theme=getattr(ns, "theme", None) or "",
     )
 
 

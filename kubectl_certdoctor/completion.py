@@ -20,12 +20,12 @@ COMMANDS = ("check", "dump", "probe", "fix", "completion")
 GLOBAL_FLAGS = (
     "--kubeconfig", "--context", "--namespace", "-n", "--all-namespaces", "-A",
     "--request-timeout", "--as", "--as-group", "--read-only", "--from-file", "--demo",
-    "--probe-image", "--help", "--version",
+    "--probe-image", "--probe-image-mirror", "--theme", "--help", "--version",
 )
 COMMAND_FLAGS = {
     "check": ("--output", "-o", "--fail-on"),
     "dump": ("--output", "-o"),
-    "probe": ("--from", "--output", "-o"),
+    "probe": ("--from", "--output", "-o", "--ephemeral", "--yes"),
     "fix": ("--dry-run", "--yes", "--set", "--verify-timeout"),
     "completion": (),
 }
@@ -101,8 +101,8 @@ def complete(words: Sequence[str]) -> tuple[list[str], int]:
                 opt[w[2:]] = before[i + 1]
             skip = True
         elif w in ("-n", "--namespace", "--request-timeout", "--as", "--as-group",
-                   "--from-file", "--probe-image", "-o", "--output", "--fail-on", "--from",
-                   "--set", "--verify-timeout"):
+                   "--from-file", "--probe-image", "--probe-image-mirror", "-o", "--output",
+                   "--fail-on", "--from", "--set", "--verify-timeout"):
             skip = True
         elif not w.startswith("-"):
             positional.append(w)

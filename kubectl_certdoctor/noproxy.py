@@ -252,3 +252,22 @@ def bypass_entry(url: str) -> str:
     if host.endswith(".cluster.local"):
         return ".cluster.local"
     return host
+
+
+def proxy_variable(url: str, env: Mapping[str, str]) -> str | None:
+    """The NAME of the variable whose value Go would use as the proxy for ``url`` (e.g.
+    ``HTTPS_PROXY`` or, when that is empty, ``https_proxy``), or None for direct.
+
+    Lets a debug pod be told *which* of its own variables to hand to curl (``--proxy
+    "$NAME"``) when the value itself is not known here: a ``valueFrom`` reference the
+    kubelet resolves, or a value the snapshot shows redacted. Such variables may be given
+    any non-empty placeholder in ``env``; only NO_PROXY's value matters for the decision.
+    """
+    if proxy_for(url, env) is None:
+        return None
+    scheme = _url_host_port(url)[0]
+    names = ("HTTPS_PROXY", "https_proxy") if scheme == "https" else ("HTTP_PROXY", "http_proxy")
+    for n in names:
+        if env.get(n):
+            return n
+    return None

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from kubectl_certdoctor.fixes.model import FixPlan, confirmation
+from kubectl_certdoctor.widgets.palette import sty
 
 
 def targets_text(plan: FixPlan) -> Text:
@@ -32,7 +33,8 @@ def targets_text(plan: FixPlan) -> Text:
     out.append(f"{plan.title}\n", style="bold")
     out.append(f"{len(plan.calls)} API call(s) on {len({r for _, r in refs})} object(s):\n")
     for method, ref in refs:
-        out.append(f"  {method:6} ", style="bold red" if method == "DELETE" else "bold yellow")
+        out.append(f"  {method:6} ",
+                   style=sty("bold red") if method == "DELETE" else sty("bold yellow"))
         out.append(f"{ref}\n")
     return out
 
@@ -42,13 +44,15 @@ class ConfirmScreen(ModalScreen[bool]):
 
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
-    #confirm-box { width: 90; height: auto; max-height: 90%; border: thick $error;
+    #confirm-box { width: 90; max-width: 100%; height: auto; max-height: 90%; border: thick $error;
                    background: $surface; padding: 1 2; }
     #confirm-buttons { height: auto; margin-top: 1; }
     #confirm-buttons Button { margin-right: 2; }
     #confirm-input { margin-top: 1; }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
+    ]
 
     def __init__(self, plan: FixPlan) -> None:
         super().__init__()
@@ -82,6 +86,60 @@ class ConfirmScreen(ModalScreen[bool]):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss(event.button.id == "apply" and not event.button.disabled)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+class PodConfirmScreen(ModalScreen[bool]):
+    """Before the first debug pod of this run of the tool: which context, which
+    namespace(s), what the pod does. Focus starts on Cancel; esc cancels. Once accepted,
+    later probes in the same session do not ask again (``App.pods_confirmed``)."""
+
+    DEFAULT_CSS = """
+    PodConfirmScreen { align: center middle; }
+    #pods-box { width: 90; max-width: 100%; height: auto; max-height: 90%;
+                border: thick $warning; background: $surface; padding: 1 2; }
+    #pods-buttons { height: auto; margin-top: 1; }
+    #pods-buttons Button { margin-right: 2; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="pods.cancel"),
+    ]
+
+    def __init__(self, probe_id: str, context: str, pods: list[tuple[str, str]]) -> None:
+        """``pods``: (vantage, namespace) of every debug pod the probe would create."""
+        super().__init__()
+        self.probe_id = probe_id
+        self.context = context
+        self.pods = pods
+
+    def compose(self) -> ComposeResult:
+        t = Text()
+        n = len(self.pods)
+        t.append(f"Create {n} debug pod{'s' if n != 1 else ''} for probe {self.probe_id}?\n",
+                 style="bold")
+        t.append("context ", style="dim")
+        t.append(f"{self.context or '(current)'}\n", style="bold")
+        for vantage, ns in self.pods:
+            t.append("  namespace ", style="dim")
+            t.append(ns, style="bold")
+            t.append(f"  ({vantage})\n", style="dim")
+        t.append("Each pod runs the probe's network checks once and is deleted when it ends "
+                 "(or when you press esc). Asked once per session; --read-only never "
+                 "creates pods.")
+        with Vertical(id="pods-box"):
+            yield Static(t, id="pods-text")
+            with Horizontal(id="pods-buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button("Create pods", id="create", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "create")
 
     def action_cancel(self) -> None:
         self.dismiss(False)

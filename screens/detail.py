@@ -26,6 +26,7 @@ from kubectl_certdoctor.redact import sanitize
 from kubectl_certdoctor.status import Status
 from kubectl_certdoctor.widgets.describe import Action, actions_for, describe, events_table
 from kubectl_certdoctor.widgets.header import StatusHeader
+from kubectl_certdoctor.widgets.palette import sty, syntax_theme
 
 from .base import DoctorScreen
 
@@ -64,16 +65,17 @@ class DetailScreen(DoctorScreen[None]):
     """Everything about one node. ``esc`` goes back to the tree."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("q", "back", "Back", show=False),
-        Binding("d", "tab('describe')", "Describe"),
-        Binding("e", "tab('events')", "Events"),
-        Binding("y", "tab('yaml')", "YAML"),
+        Binding("escape", "back", "Back", id="detail.back"),
+        Binding("q", "back", "Back", show=False, id="detail.back-q"),
+        Binding("d", "tab('describe')", "Describe", id="detail.tab-describe"),
+        Binding("e", "tab('events')", "Events", id="detail.tab-events"),
+        Binding("y", "tab('yaml')", "YAML", id="detail.tab-yaml"),
         Binding("b", "blocker", "Blocked by", id="detail.blocker"),
-        Binding("j", "scroll(1)", "Down", show=False),
-        Binding("k", "scroll(-1)", "Up", show=False),
-        Binding("question_mark", "app.help", "Help"),
-        *[Binding(str(i), f"run_action({i})", f"Action {i}", show=False) for i in range(1, 10)],
+        Binding("j", "scroll(1)", "Down", show=False, id="detail.down"),
+        Binding("k", "scroll(-1)", "Up", show=False, id="detail.up"),
+        Binding("question_mark", "app.help", "Help", id="detail.help"),
+        *[Binding(str(i), f"run_action({i})", f"Action {i}", show=False, id=f"detail.action-{i}")
+          for i in range(1, 10)],
     ]
 
     class ActionRequested(Message):
@@ -112,7 +114,7 @@ class DetailScreen(DoctorScreen[None]):
         node = a.graph.nodes.get(self.node_id) or off_tree_node(a, self.node_id)
         if node is None:
             self.query_one("#describe", Static).update(
-                Text(f"{self.node_id} no longer exists in the cluster.", style="bold yellow"))
+                Text(f"{self.node_id} no longer exists in the cluster.", style=sty("bold yellow")))
             return
         key = (id(node.obj), node.status, node.reason, tuple(a.by_object.get(node.ref, ())),
                len(a.graph.events_for(node.ref)), a.now.replace(second=0, microsecond=0))
@@ -125,13 +127,21 @@ class DetailScreen(DoctorScreen[None]):
             a = dataclasses.replace(a, by_object={**a.by_object, node.ref: [
                 dataclasses.replace(f, fixes=()) for f in a.by_object.get(node.ref, [])]})
         self.actions = actions_for(a.by_object.get(node.ref, []), offline=not src.live,
-                                   read_only=src.read_only)
+                                   read_only=src.read_only, objs=a.graph.objs, now=a.now,
+                                   demo=getattr(src, "demo", None) is not None)
         from rich.console import Group
 
         self.query_one("#describe", Static).update(Group(*describe(node, a, self.actions)))
         self.query_one("#events", Static).update(events_table(a, node.ref))
         self.query_one("#yaml", Static).update(
-            Syntax(object_yaml(node), "yaml", theme="ansi_dark", word_wrap=True))
+            Syntax(object_yaml(node), "yaml", theme=syntax_theme(), word_wrap=True))
+
+    def restyle(self) -> None:
+        """The theme changed: render again with its colours."""
+        self._shown = None
+        a = self.cd_app.analysis
+        if a is not None:
+            self.show_analysis(a)
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -162,4 +172,6 @@ class DetailScreen(DoctorScreen[None]):
         if not act.available:
             # offline: the probe/fix screens still open, greyed / preview-only with the reason
             self.notify(f"{act.kind} {act.id}: {act.why}", severity="warning")
+            if act.why.startswith(("would change nothing", "cannot act")):
+                return  # not offered: it would do nothing
         self.post_message(self.ActionRequested(act))

@@ -13,19 +13,20 @@ from textual.widgets import DataTable, Footer, Static
 from kubectl_certdoctor.rules.finding import Finding
 from kubectl_certdoctor.widgets.header import StatusHeader
 from kubectl_certdoctor.widgets.labels import SEVERITY_STYLE
+from kubectl_certdoctor.widgets.palette import sty
 
 
 class FindingsScreen(Screen[str | None]):
     """Dismisses with the node id to reveal, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("q", "back", "Back", show=False),
-        Binding("f", "back", "Back", show=False),
-        Binding("enter", "jump", "Go to object"),
-        Binding("j", "cursor(1)", "Down", show=False),
-        Binding("k", "cursor(-1)", "Up", show=False),
-        Binding("question_mark", "app.help", "Help"),
+        Binding("escape", "back", "Back", id="findings.back"),
+        Binding("q", "back", "Back", show=False, id="findings.back-q"),
+        Binding("f", "back", "Back", show=False, id="findings.back-f"),
+        Binding("enter", "jump", "Go to object", id="findings.jump"),
+        Binding("j", "cursor(1)", "Down", show=False, id="findings.down"),
+        Binding("k", "cursor(-1)", "Up", show=False, id="findings.up"),
+        Binding("question_mark", "app.help", "Help", id="findings.help"),
     ]
 
     def __init__(self, findings: list[Finding]) -> None:
@@ -41,7 +42,7 @@ class FindingsScreen(Screen[str | None]):
         yield table
         yield Static(id="finding-remedy")
         if not self.findings:
-            yield Static(Text("No findings: cert-manager looks healthy here.", style="green"),
+            yield Static(Text("No findings: cert-manager looks healthy here.", style=sty("green")),
                          id="findings-empty")
         yield Footer()
 
@@ -53,7 +54,7 @@ class FindingsScreen(Screen[str | None]):
         for i, f in enumerate(self.findings):
             r = f.object
             obj = f"{r.kind} {r.namespace}/{r.name}" if r.namespace else f"{r.kind} {r.name}"
-            table.add_row(Text(f" {f.severity.value} ", style=SEVERITY_STYLE[f.severity]),
+            table.add_row(Text(f" {f.severity.value} ", style=sty(SEVERITY_STYLE[f.severity])),
                           Text(f.code, style="bold"), Text(obj), Text(f.title), key=str(i))
         table.focus()
         if isinstance(self.app, CertDoctorApp):

@@ -39,6 +39,7 @@ from kubectl_certdoctor.fixes.verify import VerifyResult
 from kubectl_certdoctor.objects import Ref
 from kubectl_certdoctor.widgets.fixview import plan_view, rbac_view, run_view, verify_view
 from kubectl_certdoctor.widgets.header import StatusHeader
+from kubectl_certdoctor.widgets.palette import sty
 
 from .base import DoctorScreen
 
@@ -58,11 +59,11 @@ class FixScreen(DoctorScreen[None]):
     #fix-status { height: auto; padding: 0 1; background: $boost; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
-        Binding("a", "apply", "Apply…"),
-        Binding("r", "replan", "Re-plan"),
-        Binding("p", "params", "Parameters…"),
-        Binding("question_mark", "app.help", "Help"),
+        Binding("escape", "back", "Back", id="fix.back"),
+        Binding("a", "apply", "Apply…", id="fix.apply"),
+        Binding("r", "replan", "Re-plan", id="fix.replan"),
+        Binding("p", "params", "Parameters…", id="fix.params"),
+        Binding("question_mark", "app.help", "Help", id="fix.help"),
     ]
 
     def __init__(self, fix_id: str, ref: Ref, *, verify_timeout: float = 30.0) -> None:
@@ -217,7 +218,7 @@ class FixScreen(DoctorScreen[None]):
         c, rest = pending[0], pending[1:]
         if needed:
             self._status(f"choose {c.param.replace('_', ' ')}: the fix cannot tell by itself",
-                         "bold yellow")
+                         sty("bold yellow"))
 
         def chosen(value: str | None) -> None:
             if value is None:  # esc: keep what there was
@@ -225,10 +226,16 @@ class FixScreen(DoctorScreen[None]):
                     self._block(f"no {c.param.replace('_', ' ')} chosen: press p to choose")
                 return
             self.params[c.param] = value
+            why = dict(c.warnings).get(value)
+            if why:
+                self.notify(f"{c.param.replace('_', ' ')} {value}: {why}", severity="warning",
+                            timeout=8)
             self._ask(rest, needed)
 
-        current = self.params.get(c.param, c.default)
-        self.app.push_screen(PickScreen(c.title, list(c.options), current), chosen)
+        current = self.params.get(c.param, "")
+        self.app.push_screen(PickScreen(c.title, list(c.options), current,
+                                        recommended=c.default, warnings=dict(c.warnings)),
+                             chosen)
 
     def _show_plan(self, plan: FixPlan) -> None:
         self.plan = plan
@@ -238,12 +245,12 @@ class FixScreen(DoctorScreen[None]):
     def _block(self, reason: str) -> None:
         self.blocked = reason
         self._set_phase("blocked")
-        self._status(f"preview only: {reason}", "bold yellow")
+        self._status(f"preview only: {reason}", sty("bold yellow"))
 
     def _fail(self, message: str) -> None:
         self.blocked = message
         self._set_phase("failed")
-        self._status(message, "bold red")
+        self._status(message, sty("bold red"))
 
     def _show_rbac(self, verdict: RbacVerdict) -> None:
         self.rbac = verdict
@@ -261,7 +268,7 @@ class FixScreen(DoctorScreen[None]):
         self.blocked = ""
         self._set_phase("ready")
         self._status("dry run passed: press a to apply (you will be asked to confirm)",
-                     "bold green")
+                     sty("bold green"))
 
     # -- apply and verify ----------------------------------------------------------------
 
@@ -276,7 +283,7 @@ class FixScreen(DoctorScreen[None]):
     def _confirmed(self, ok: bool | None) -> None:
         if not ok:
             self._set_phase("ready")
-            self._status("cancelled: nothing was changed", "bold yellow")
+            self._status("cancelled: nothing was changed", sty("bold yellow"))
             self._record_cancel()
             return
         self._set_phase("applying")
@@ -333,7 +340,7 @@ class FixScreen(DoctorScreen[None]):
         self._show("fix-audit", Text.assemble(("Audit log: ", "bold"), path))
         if applied.ok:
             self._set_phase("verifying")
-            self._status("applied; watching for the expected effect…", "bold green")
+            self._status("applied; watching for the expected effect…", sty("bold green"))
         else:
             self._fail("the fix failed part-way; see the calls above")
 
@@ -344,7 +351,7 @@ class FixScreen(DoctorScreen[None]):
             self._set_phase("done")
             self._status("verified: every expected effect was seen" if seen.ok else
                          "applied; not every expected effect was seen yet (see Verify)",
-                         "bold green" if seen.ok else "bold yellow")
+                         sty("bold green") if seen.ok else sty("bold yellow"))
 
     # -- navigation ----------------------------------------------------------------------
 

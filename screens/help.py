@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from kubectl_certdoctor.widgets.commands import HELP as COMMAND_HELP
+from kubectl_certdoctor.widgets.palette import sty
 
 KEY_NAMES = {"question_mark": "?", "slash": "/", "colon": ":", "escape": "esc",
              "enter": "enter", "ctrl+c": "ctrl+c", "right": "→", "left": "←",
@@ -26,7 +27,7 @@ def key_name(key: str) -> str:
 def bindings_table(title: str, bindings: list[BindingType]) -> Table:
     t = Table(title=title, title_justify="left", title_style="bold", show_header=False,
               show_edge=False, pad_edge=False, box=None)
-    t.add_column(style="bold cyan", no_wrap=True, min_width=12)
+    t.add_column(style=sty("bold cyan"), no_wrap=True, min_width=12)
     t.add_column()
     seen: dict[str, list[str]] = {}
     for raw in bindings:
@@ -45,33 +46,47 @@ def bindings_table(title: str, bindings: list[BindingType]) -> Table:
 class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll { width: 90; height: 90%; border: round $accent;
+    HelpScreen > VerticalScroll { width: 90; max-width: 100%; height: 90%; border: round $accent;
                                   background: $surface; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close", "Close"), Binding("q", "close", "Close"),
-        Binding("question_mark", "close", "Close"),
+        Binding("escape", "close", "Close", id="help.close"),
+        Binding("q", "close", "Close", id="help.close-q"),
+        Binding("question_mark", "close", "Close", id="help.close-question-mark"),
     ]
 
-    def __init__(self, sections: list[tuple[str, list[BindingType]]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[BindingType]]],
+                 story: Text | None = None) -> None:
         super().__init__()
         self.sections = sections
+        #: the demo scenario's story, when one is open
+        self.story = story
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help"):
             yield Static(Text("kubectl certdoctor — keys", style="bold"))
+            if self.story is not None:
+                yield Static(self.story)
+                yield Static("")
             for title, bindings in self.sections:
                 yield Static(bindings_table(title, bindings))
                 yield Static("")
             cmds = Table(title="Command mode (:)", title_justify="left", title_style="bold",
                          show_header=False, box=None, show_edge=False, pad_edge=False)
-            cmds.add_column(style="bold cyan", no_wrap=True)
+            cmds.add_column(style=sty("bold cyan"), no_wrap=True)
             cmds.add_column()
             for k, v in COMMAND_HELP:
                 cmds.add_row(k, v)
             yield Static(cmds)
-            yield Static(Text("\nGlyphs: ✔ ready  ◌ in progress  ✖ failed  ▲ warning  ? unknown"
-                              "  — a badge shows the node's worst finding code.", style="dim"))
+            yield Static(Text(
+                "\nFilter (/): text matches names and namespaces; start with ~ for a "
+                "regular expression (/~^web-\\d+$, case-insensitive); pasted /text or "
+                ":command works too.", style="dim"))
+            yield Static(Text(
+                "Glyphs: ✔ ready  ◌ in progress  ✖ failed  ▲ warning  ? unknown — a row "
+                "shows the worst of itself and everything below it (✖ when anything below "
+                "fails), so a collapsed row never hides a failing child; its badge is its "
+                "own worst finding code and ⇣ names the worst cause below it.", style="dim"))
             yield Static(Text("esc closes this help", style="dim"))
 
     def action_close(self) -> None:

@@ -35,6 +35,7 @@ from kubectl_certdoctor.errors import CertdoctorError
 from kubectl_certdoctor.objects import Ref
 from kubectl_certdoctor.probes.base import ALL_VANTAGES, ProbeResult, Progress, Vantage
 from kubectl_certdoctor.widgets.header import StatusHeader
+from kubectl_certdoctor.widgets.palette import sty
 from kubectl_certdoctor.widgets.probeview import (
     SPINNER,
     log_view,
@@ -57,17 +58,17 @@ class ProbeScreen(DoctorScreen[None]):
     """One probe on one object. ``r`` re-run, ``c`` copy, ``esc`` cancel and back."""
 
     DEFAULT_CSS = """
-    #probe-status { height: 1; padding: 0 1; background: $boost; }
+    #probe-status { height: auto; max-height: 3; padding: 0 1; background: $boost; }
     #probe-vantages { height: auto; max-height: 50%; }
     .vantage { width: 1fr; height: auto; border: round $primary 50%; padding: 0 1; }
     .vantage.greyed { border: round $panel; }
     #probe-scroll { height: 1fr; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Cancel/Back"),
-        Binding("r", "rerun", "Re-run"),
-        Binding("c", "copy", "Copy result"),
-        Binding("question_mark", "app.help", "Help"),
+        Binding("escape", "back", "Cancel/Back", id="probe.back"),
+        Binding("r", "rerun", "Re-run", id="probe.rerun"),
+        Binding("c", "copy", "Copy result", id="probe.copy"),
+        Binding("question_mark", "app.help", "Help", id="probe.help"),
     ]
 
     def __init__(self, probe_id: str, ref: Ref | None, *, timeout: float | None = None) -> None:
@@ -87,6 +88,10 @@ class ProbeScreen(DoctorScreen[None]):
         self.finished = threading.Event()
         self._cancel = threading.Event()
         self._frame = 0
+        #: "live" (run now), "offline" (computed from the bundle's objects, no network) or
+        #: "recorded" (the demo scenario's recorded result: nothing ran)
+        self.mode = "live"
+        self.recorded_from = ""
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
@@ -114,6 +119,7 @@ class ProbeScreen(DoctorScreen[None]):
         self._cancel = threading.Event()
         self.finished = threading.Event()
         self.plan, self.progress, self.result, self.error = {}, [], None, ""
+        self.mode, self.recorded_from = "live", ""
         self.running = True
         for wid in ("probe-verdict", "probe-log", "probe-raw"):
             self.query_one(f"#{wid}", Static).update("")
@@ -143,8 +149,7 @@ class ProbeScreen(DoctorScreen[None]):
         app = self.cd_app
         src = app.source
         if not src.live:
-            self._ui(self._planned, dict.fromkeys(ALL_VANTAGES, OFFLINE_REASON))
-            self._ui(self._done, None)
+            self._offline(spec, src)
             return
         read_only = bool(app.opts.read_only or src.read_only)
         opts = dataclasses.replace(app.opts, read_only=read_only, from_file=None, demo=None)
@@ -156,6 +161,17 @@ class ProbeScreen(DoctorScreen[None]):
         if not any(not why for why in plan.values()):
             self._ui(self._done, None)
             return
+        pods = [(v.value, placements[v].namespace) for v in placements if not plan.get(v)]
+        if pods and not app.pods_confirmed:
+            ok = self._ask_pods(pods, cancel)
+            if not ok:
+                plan = {v: (why or ("debug pod not confirmed: nothing was created"
+                                    if v in placements else "")) for v, why in plan.items()}
+                placements = {}
+                self._ui(self._planned, plan)
+                if not any(not why for why in plan.values()):
+                    self._ui(self._done, None)
+                    return
         if placements and api_client is not None:
             _sweep_once(api_client)
         for ev in run(spec, params, vantages=plan, api_client=api_client,
@@ -165,6 +181,73 @@ class ProbeScreen(DoctorScreen[None]):
                 self._ui(self._done, ev)
             else:
                 self._ui(self._progressed, ev)
+
+    def _offline(self, spec: Any, src: Any) -> None:
+        """A bundle or the demo: probes that only read objects (``account``, ``no-proxy``)
+        run for real on the snapshot; for the demo, a network probe shows the result
+        recorded with its scenario, marked RECORDED; anything else says why it cannot run."""
+        from kubectl_certdoctor.probes.base import ProbeResult, VantageResult, Verdict
+        from kubectl_certdoctor.probes.runner import run
+        from kubectl_certdoctor.scenarios import OFFLINE_PROBES, recorded
+
+        if self.probe_id in OFFLINE_PROBES:
+            plan = {v: ("" if v in spec.vantages else
+                        f"{spec.id} reads the objects only: the local evaluation is the whole "
+                        "answer") for v in ALL_VANTAGES}
+            self._ui(self._planned, plan)
+            params = spec.params_from(src.snapshot(), self.ref)
+            for ev in run(spec, params, vantages={v: "" for v in spec.vantages},
+                          api_client=None, placements={}):
+                if isinstance(ev, ProbeResult):
+                    self.mode = "offline"
+                    self._ui(self._done, ev)
+                else:
+                    self._ui(self._progressed, ev)
+            return
+        rec = recorded(self.probe_id, self.ref.namespace, self.ref.name) \
+            if getattr(src, "demo", None) is not None and self.ref is not None else None
+        if rec is None:
+            self._ui(self._planned, dict.fromkeys(ALL_VANTAGES, OFFLINE_REASON))
+            self._ui(self._done, None)
+            return
+        scen, data = rec
+        vants = {str(k): dict(v) for k, v in (data.get("vantages") or {}).items()}
+        plan = {v: ("" if v.value in vants else "not part of the recording")
+                for v in ALL_VANTAGES}
+        result = ProbeResult(
+            self.probe_id, Verdict(str(data.get("verdict", "inconclusive"))),
+            str(data.get("summary", "")), [str(e) for e in data.get("evidence") or []],
+            vantages={k: VantageResult(k, Verdict(str(v.get("verdict", "inconclusive"))),
+                                       str(v.get("summary", ""))) for k, v in vants.items()},
+            confirms=[str(c) for c in data.get("confirms") or []])
+        self.mode = "recorded"
+        self.recorded_from = scen
+        self._ui(self._planned, plan)
+        self._ui(self._done, result)
+
+    def _ask_pods(self, pods: list[tuple[str, str]], cancel: threading.Event) -> bool:
+        """From the worker: ask once per session before the first debug pod (a modal on
+        the UI thread), and wait for the answer (esc on the probe screen cancels)."""
+        answer: list[bool] = []
+        done = threading.Event()
+
+        def reply(ok: bool | None) -> None:
+            if ok:
+                self.cd_app.pods_confirmed = True
+            answer.append(bool(ok))
+            done.set()
+
+        def ask() -> None:
+            from .confirm import PodConfirmScreen
+
+            self.app.push_screen(PodConfirmScreen(self.probe_id, self.cd_app.source.context,
+                                                  pods), reply)
+
+        self._ui(ask)
+        while not done.wait(0.1):
+            if cancel.is_set() or not self.is_attached:
+                return False
+        return bool(answer and answer[0])
 
     def _planned(self, plan: dict[Vantage, str]) -> None:
         self.plan = plan
@@ -180,7 +263,11 @@ class ProbeScreen(DoctorScreen[None]):
         self.running = False
         self.result = result
         if result is not None:
-            self.query_one("#probe-verdict", Static).update(verdict_view(result))
+            view = verdict_view(result)
+            if self.mode == "recorded":
+                view = Text.assemble(("RECORDED ", "bold"), (f"(demo scenario "
+                                     f"{self.recorded_from}; not run now)\n", "dim"), view)
+            self.query_one("#probe-verdict", Static).update(view)
             self.query_one("#probe-raw", Static).update(raw_view(result))
         self._status()
         self._render_vantages()
@@ -208,7 +295,17 @@ class ProbeScreen(DoctorScreen[None]):
             if self.progress:
                 line.append(f" — {self.progress[-1]}", style="dim")
         elif self.error:
-            line.append(self.error, style="bold red")
+            line.append(self.error, style=sty("bold red"))
+        elif self.result is not None and self.mode == "recorded":
+            line.append(" RECORDED ", style="bold reverse")
+            line.append(f" probe {self.probe_id}{target}: {self.result.verdict.value} — "
+                        f"recorded with demo scenario {self.recorded_from} (from its field "
+                        "report); nothing was run now", style="bold")
+        elif self.result is not None and self.mode == "offline":
+            line.append(" OFFLINE ", style="bold reverse")
+            line.append(f" probe {self.probe_id}{target}: {self.result.verdict.value} — "
+                        "computed from the objects in this snapshot (no network)",
+                        style="bold")
         elif self.result is not None:
             line.append(f"probe {self.probe_id}{target}: {self.result.verdict.value}",
                         style="bold")
@@ -216,7 +313,7 @@ class ProbeScreen(DoctorScreen[None]):
         else:
             whys = sorted({w for w in self.plan.values() if w})
             line.append(f"probe {self.probe_id}{target} not run: " + "; ".join(whys),
-                        style="bold yellow")
+                        style=sty("bold yellow"))
         self.query_one("#probe-status", Static).update(line)
 
     def _render_vantages(self) -> None:

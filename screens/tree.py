@@ -24,6 +24,7 @@ from kubectl_certdoctor.source import cert_manager_missing
 from kubectl_certdoctor.widgets.certtree import FORBIDDEN_ID, CertTree
 from kubectl_certdoctor.widgets.commands import parse
 from kubectl_certdoctor.widgets.header import StatusHeader
+from kubectl_certdoctor.widgets.palette import sty
 from kubectl_certdoctor.widgets.view import ViewFilter, problem_path_ids, visible_ids
 
 from .base import DoctorScreen
@@ -31,6 +32,8 @@ from .base import DoctorScreen
 if TYPE_CHECKING:
     pass
 
+#: narrower than this, tree rows and the header use their compact forms
+COMPACT_WIDTH = 120
 #: longest the tree waits for every cert-manager kind's first LIST before showing
 SYNC_HOLD = 3.0
 
@@ -39,22 +42,23 @@ class TreeScreen(DoctorScreen[None]):
     """Owns the view filter; the app hands it each new ``Analysis``."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "open", "Expand, or open the detail", show=False),
-        Binding("right", "right", "Expand, or open the detail", show=False),
-        Binding("left", "left", "Collapse, or go to the parent", show=False),
-        Binding("slash", "filter", "Filter"),
-        Binding("p", "problems", "Problems"),
-        Binding("n", "namespace", "Namespace"),
-        Binding("c", "context", "Context"),
-        Binding("d", "detail('describe')", "Describe"),
-        Binding("y", "detail('yaml')", "YAML"),
-        Binding("e", "detail('events')", "Events"),
-        Binding("f", "findings", "Findings"),
-        Binding("r", "refresh", "Refresh"),
-        Binding("colon", "command", "Command"),
-        Binding("question_mark", "app.help", "Help"),
-        Binding("escape", "escape", "Clear filter", show=False),
-        Binding("q", "app.quit", "Quit"),
+        # first, so a narrow footer never cuts them off
+        Binding("question_mark", "app.help", "Help", id="tree.help"),
+        Binding("q", "app.quit", "Quit", id="tree.quit"),
+        Binding("enter", "open", "Expand, or open the detail", show=False, id="tree.open"),
+        Binding("right", "right", "Expand, or open the detail", show=False, id="tree.right"),
+        Binding("left", "left", "Collapse, or go to the parent", show=False, id="tree.left"),
+        Binding("slash", "filter", "Filter", id="tree.filter"),
+        Binding("p", "problems", "Problems", id="tree.problems"),
+        Binding("n", "namespace", "Namespace", id="tree.namespace"),
+        Binding("c", "context", "Context", id="tree.context"),
+        Binding("d", "detail('describe')", "Describe", id="tree.detail-describe"),
+        Binding("y", "detail('yaml')", "YAML", id="tree.detail-yaml"),
+        Binding("e", "detail('events')", "Events", id="tree.detail-events"),
+        Binding("f", "findings", "Findings", id="tree.findings"),
+        Binding("r", "refresh", "Refresh", id="tree.refresh"),
+        Binding("colon", "command", "Command", id="tree.command"),
+        Binding("escape", "escape", "Clear filter", show=False, id="tree.escape"),
     ]
 
     def __init__(self) -> None:
@@ -69,20 +73,25 @@ class TreeScreen(DoctorScreen[None]):
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="header")
         with Container(id="body"):
+            yield Static(id="story")
             yield Static(id="nomatch")
             yield CertTree(id="tree")
             yield Static(id="notice")
-        yield Input(placeholder="/ filter by name or namespace — enter keeps it, esc clears",
-                    id="filter")
+        # select_on_focus off: the focus event arrives after keys typed right behind the
+        # "/" or ":", and selecting them then would let the next key replace them
+        yield Input(placeholder="/ filter: name or namespace, ~ for a regex; esc clears",
+                    id="filter", select_on_focus=False)
         yield Input(placeholder=": command — cert ch ns NAME ctx NAME q (esc cancels)",
-                    id="command")
+                    id="command", select_on_focus=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#nomatch").display = False
+        self._show_story()
         self.query_one("#filter").display = False
         self.query_one("#command").display = False
         self.query_one(CertTree).focus()
+        self.cert_tree.set_compact(self.app.size.width < COMPACT_WIDTH)
         self._mounted_at = time.monotonic()
         a = self.cd_app.analysis
         if a is not None:
@@ -93,6 +102,31 @@ class TreeScreen(DoctorScreen[None]):
         if self.cd_app.source.live:
             # show what has arrived once the hold is over, even if nothing changes by then
             self.set_timer(SYNC_HOLD + 0.05, self._hold_over)
+
+    def on_resize(self, event: object) -> None:
+        """Below ``COMPACT_WIDTH`` columns the rows switch to short labels."""
+        self.cert_tree.set_compact(self.size.width < COMPACT_WIDTH)
+
+    def _show_story(self) -> None:
+        """The demo says what it is: one scenario's title and field-report story above the
+        tree (the whole text stays on the help screen); all of them, a one-line pointer."""
+        box = self.query_one("#story", Static)
+        demo = getattr(self.cd_app.source, "demo", None)
+        if demo is None:
+            box.display = False
+            return
+        from kubectl_certdoctor import scenarios
+
+        if demo in scenarios.names():
+            i = scenarios.info(demo)
+            box.update(Text.assemble(("Demo: ", "bold"), (i.title, "bold"), " — ", i.story,
+                                     ("  (? shows it whole)", "dim")))
+        else:
+            box.update(Text.assemble(
+                ("Demo: ", "bold"), f"{len(scenarios.names())} scenarios from field "
+                "reports, nothing is sent anywhere; ", ("--demo list", "bold"),
+                " names them, ", ("--demo NAME", "bold"), " opens one with its story."))
+        box.display = True
 
     @property
     def cert_tree(self) -> CertTree:
@@ -108,7 +142,7 @@ class TreeScreen(DoctorScreen[None]):
             tree.display = False
             notice.display = True
             notice.update(Text.assemble(
-                ("cert-manager is not installed", "bold red"),
+                ("cert-manager is not installed", sty("bold red")),
                 f" in context {src.context or '(current)'}.\n\n",
                 "The API server does not serve certificates.cert-manager.io, so there is "
                 "nothing to diagnose yet.\nInstall cert-manager (https://cert-manager.io/docs/"
@@ -195,9 +229,13 @@ class TreeScreen(DoctorScreen[None]):
         nomatch = self.query_one("#nomatch", Static)
         nomatch.display = visible is not None and not any(r.id in visible
                                                           for r in a.graph.roots)
-        if nomatch.display:
-            nomatch.update(Text.assemble(("Nothing matches ", "yellow"),
-                                         (self.flt.describe() or "the filter", "bold yellow"),
+        if nomatch.display and self.flt.regex_error:
+            nomatch.update(Text.assemble((self.flt.regex_error, sty("bold red")),
+                                         (" — ~ starts a regular expression; esc clears",
+                                          "dim")))
+        elif nomatch.display:
+            nomatch.update(Text.assemble(("Nothing matches ", sty("yellow")),
+                                         (self.flt.describe() or "the filter", sty("bold yellow")),
                                          (" — esc clears the filter", "dim")))
         if self.cert_tree.cursor_line < 0 and self.cert_tree.last_line >= 0:
             self.cert_tree.cursor_line = 0
@@ -258,17 +296,35 @@ class TreeScreen(DoctorScreen[None]):
             return
         self.cd_app.open_detail(nid, tab)
 
-    def action_filter(self) -> None:
+    def action_filter(self, initial: str | None = None) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.value = self.flt.text
-        box.focus()
+        box.value = self.flt.text if initial is None else initial
+        box.cursor_position = len(box.value)
+        # focus now, not on the next loop turn: keys typed (or pasted) right after the
+        # "/" must land in the box, not run tree bindings
+        self.set_focus(box)
 
-    def action_command(self) -> None:
+    def action_command(self, initial: str = "") -> None:
         box = self.query_one("#command", Input)
         box.display = True
-        box.value = ""
-        box.focus()
+        box.value = initial
+        box.cursor_position = len(initial)
+        self.set_focus(box)
+
+    def on_paste(self, event: object) -> None:
+        """Pasted ``/text`` or ``:command`` on the tree opens the box with all of it."""
+        from textual import events
+
+        if not isinstance(event, events.Paste) or isinstance(self.focused, Input):
+            return
+        text = event.text.strip().splitlines()[0] if event.text.strip() else ""
+        if text.startswith("/"):
+            event.stop()
+            self.action_filter(text[1:])
+        elif text.startswith(":"):
+            event.stop()
+            self.action_command(text[1:])
 
     def action_problems(self) -> None:
         self.set_filter(ViewFilter(self.flt.text, not self.flt.problems, self.flt.namespace,
@@ -329,7 +385,11 @@ class TreeScreen(DoctorScreen[None]):
         elif cmd.verb == "all":
             self.set_filter(ViewFilter(namespace=self.flt.namespace))
         elif cmd.verb == "ns":
-            app.set_namespace(cmd.arg)
+            why = app.unknown_namespace(cmd.arg)
+            if why:
+                self.notify(why, title=f":ns {cmd.arg}", severity="error", timeout=6)
+            else:
+                app.set_namespace(cmd.arg)
         elif cmd.verb == "ctx":
             if not cmd.arg:
                 self.action_context()

@@ -61,8 +61,22 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
+@pytest.fixture(scope="session")
+def job_controllers(control_plane: Any) -> Any:
+    """The Job and TTL-after-finished controllers, for the tests whose debug pods run
+    (debug pods are Jobs). A second controller manager, started on first use and stopped
+    with the control plane; the shared one runs no workload controller."""
+    from tests.support.controlplane import ControlPlaneError
+
+    try:
+        control_plane.start_job_controllers()
+    except (ControlPlaneError, OSError, subprocess.SubprocessError) as e:
+        pytest.fail(f"the Job controllers did not start: {e}", pytrace=False)
+    return control_plane
+
+
 @pytest.fixture(scope="module")
-def node(control_plane: Any, admin_api: Any,
+def node(control_plane: Any, admin_api: Any, job_controllers: Any,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real node (containerd + CNI bridge + kubelet, tests/support/node.py) registered to
     the test control plane, for one test module. Like ``control_plane`` it FAILS, never

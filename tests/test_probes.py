@@ -7,6 +7,7 @@ TCP balancer, an HTTP CONNECT proxy, a DNS server), all on 127.0.0.x.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -372,8 +373,10 @@ def test_read_only_greys_out_pod_vantages() -> None:
     assert plan == {Vantage.LOCAL: "", Vantage.POD: "read-only",
                     Vantage.CERT_MANAGER: "read-only"}
     assert placements == {}
+    # every probe runs from a pod now (issue 14); a probe limited to the workstation says so
+    local_only = dataclasses.replace(PROBES["no-proxy"], vantages=(Vantage.LOCAL,))
     assert "runs only from local" in plan_vantages(
-        PROBES["no-proxy"], [Vantage.POD], opts=Options(), api_client=None,
+        local_only, [Vantage.POD], opts=Options(), api_client=None,
         pod_namespace="x", controller=None)[0][Vantage.POD]
 
 

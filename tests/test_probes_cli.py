@@ -79,6 +79,7 @@ def test_no_proxy_reads_the_controller_env(control_plane: Any, admin_api: Any, n
 
 @pytest.mark.integration
 def test_pod_vantage_from_the_cli(control_plane: Any, admin_api: Any, namespace: str,
+                                  job_controllers: Any,
                                   capsys: pytest.CaptureFixture[str]) -> None:
     with HostScriptKubelet(admin_api) as kubelet, \
             HttpBackend("127.0.0.2", {PATH: (200, KEY)}, "nginx") as srv:
@@ -92,7 +93,7 @@ def test_pod_vantage_from_the_cli(control_plane: Any, admin_api: Any, namespace:
     assert doc["vantages"]["pod"]["data"]["fetch"]["status"] == 200
     assert set(doc["vantages"]) == {"pod"}
     assert kubelet.pods[0]["spec"]["containers"][0]["image"] == "registry.local/netshoot:v0.13"
-    assert "created pod" in cap.err and "deleted pod" in cap.err
+    assert "created job" in cap.err and "created pod" in cap.err and "deleted job" in cap.err
     pods = CoreV1Api(admin_api).list_namespaced_pod(namespace).items
     assert pods == []
 
@@ -116,7 +117,7 @@ def test_restricted_and_read_only_grey_out_the_pod(
 @pytest.mark.integration
 @pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
 def test_interrupt_deletes_the_debug_pod(control_plane: Any, admin_api: Any, namespace: str,
-                                         sig: str) -> None:
+                                         sig: str, job_controllers: Any) -> None:
     """Ctrl-C (or a SIGTERM) while the pod runs: the CLI deletes it before exiting."""
     import os
     import signal

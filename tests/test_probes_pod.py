@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kubernetes.client import CoreV1Api
+from kubernetes.client import BatchV1Api, CoreV1Api
 
 from kubectl_certdoctor.noproxy import proxy_for
 from kubectl_certdoctor.options import Options
@@ -32,6 +32,7 @@ from kubectl_certdoctor.probes.plan import plan_vantages
 from kubectl_certdoctor.probes.podrunner import (
     DEADLINE_ANNOTATION,
     PodPlacement,
+    job_manifest,
     pod_manifest,
     sweep_leftovers,
 )
@@ -94,9 +95,10 @@ def probe_pods(api: Any, ns: str) -> list[str]:
 
 def run_probe(probe: str, params: Params, api: Any, ns: str, want: list[Vantage],
               controller: dict[str, Any] | None = None, opts: Options | None = None,
-              **kw: Any) -> tuple[ProbeResult, list[Progress]]:
+              ephemeral: bool = False, **kw: Any) -> tuple[ProbeResult, list[Progress]]:
     plan, placements = plan_vantages(PROBES[probe], want, opts=opts or Options(),
-                                     api_client=api, pod_namespace=ns, controller=controller)
+                                     api_client=api, pod_namespace=ns, controller=controller,
+                                     ephemeral=ephemeral)
     events: list[Progress] = []
     res = run_to_result(PROBES[probe], params, on_progress=events.append, vantages=plan,
                         api_client=api, placements=placements, timeout=kw.pop("timeout", 60),
@@ -124,10 +126,10 @@ def test_http01_from_a_real_pod_is_psa_restricted_and_cleaned_up(
     # curl's source address: the pod's own IP on the node's bridge
     assert hosts == [f"{node.gateway}:{good.port}"] * 2  # the workstation's GET and the pod's
     msgs = [e.message for e in events if e.vantage == "pod"]
-    assert any(m.startswith("created pod") for m in msgs)
+    assert any(m.startswith("created job") for m in msgs)
     assert f"pod scheduled on node {node.name}" in msgs
     assert any(m.startswith("pod finished:") and m.endswith("exit code 0") for m in msgs), msgs
-    assert any(m.startswith("deleted pod") for m in msgs)
+    assert any(m.startswith("deleted job") for m in msgs)
     # what the API server accepted (under PSA "restricted") is what the kubelet ran
     (seen,) = [p for p in node.pods if p["metadata"]["namespace"] == node_ns]
     spec = seen["spec"]
@@ -442,7 +444,7 @@ def test_cancelled_probe_leaves_no_pod_and_no_container(admin_api: Any, node_ns:
     assert connected.is_set()
     assert res.verdict is Verdict.INCONCLUSIVE and "cancelled" in res.summary
     assert probe_pods(admin_api, node_ns) == []
-    assert any(e.message.startswith("deleted pod") for e in events)
+    assert any(e.message.startswith("deleted job") for e in events)
     wait_no_containers(node, node_ns)  # the kubelet stopped the running curl with the pod
 
 
@@ -511,20 +513,362 @@ def test_sweep_deletes_only_expired_pods(admin_api: Any, namespace: str) -> None
     new = pod_manifest("dns", "pod", PodPlacement(namespace), "busybox", "true", {}, 30)
     o = core.create_namespaced_pod(namespace, old).metadata.name
     n = core.create_namespaced_pod(namespace, new).metadata.name
+    batch: Any = BatchV1Api(admin_api)
+    old_job = job_manifest("dns", "pod", PodPlacement(namespace), "busybox", "true", {}, 30)
+    old_job["metadata"]["annotations"][DEADLINE_ANNOTATION] = "2020-01-01T00:00:00Z"
+    new_job = job_manifest("dns", "pod", PodPlacement(namespace), "busybox", "true", {}, 30)
+    oj = batch.create_namespaced_job(namespace, old_job).metadata.name
+    nj = batch.create_namespaced_job(namespace, new_job).metadata.name
     deleted = sweep_leftovers(admin_api, namespace)
-    assert deleted == [f"{namespace}/{o}"]
-    assert probe_pods(admin_api, namespace) == [n]
+    assert sorted(deleted) == sorted([f"{namespace}/{o}", f"job {namespace}/{oj}"])
+    assert n in probe_pods(admin_api, namespace)
+    assert probe_jobs(admin_api, namespace) == [nj]
     core.delete_namespaced_pod(n, namespace, grace_period_seconds=0)
+    batch.delete_namespaced_job(nj, namespace, propagation_policy="Background")
 
 
-def test_pod_that_never_runs_times_out_and_is_deleted(admin_api: Any, namespace: str) -> None:
+def test_pod_that_never_runs_times_out_and_is_deleted(admin_api: Any, namespace: str,
+                                                       job_controllers: Any) -> None:
     """Never scheduled (no node takes this namespace's pods): the probe gives up at its
     timeout and still removes the pod."""
     res, events = run_probe("http01", Params(url="http://127.0.0.2:1/x", key=KEY), admin_api,
                             namespace, [Vantage.LOCAL, Vantage.POD], timeout=3)
     assert res.verdict is Verdict.INCONCLUSIVE
     assert "timed out" in res.summary or "did not finish" in res.vantages["pod"].summary
-    assert any(e.message.startswith("created pod") for e in events)
+    assert any(e.message.startswith("created job") for e in events)
     assert probe_pods(admin_api, namespace) == []
     # what the workstation saw before the timeout is kept
     assert res.vantages["local"].data["fetch"]["error_kind"] == "refused"
+
+
+def probe_jobs(api: Any, ns: str) -> list[str]:
+    batch: Any = BatchV1Api(api)
+    jobs = json.loads(batch.list_namespaced_job(
+        ns, label_selector=SELECTOR, _preload_content=False).data)["items"]
+    return [j["metadata"]["name"] for j in jobs]
+
+
+@on_node
+def test_killed_cli_leaves_nothing_once_the_ttl_passes(control_plane: Any, admin_api: Any,
+                                                       node_ns: str, node: Node) -> None:
+    """SIGKILL (no handler, no atexit) while the debug pod's curl hangs on our server: the
+    Job is left behind, then the cluster's own controllers remove it (job finished →
+    ttlSecondsAfterFinished → TTL controller deletes the Job → garbage collector the pod)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from kubectl_certdoctor.probes.podrunner import TTL_ENV
+
+    hang = socket.socket()
+    hang.bind((node.gateway, 0))
+    hang.listen(16)
+    hang.settimeout(30)
+    url = f"http://{node.gateway}:{hang.getsockname()[1]}{PATH}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubectl_certdoctor", "probe", "http01", url, "--from", "pod",
+         "--kubeconfig", str(control_plane.admin_kubeconfig), "-n", node_ns,
+         "--probe-image", node.probe_image],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, TTL_ENV: "1"})
+    try:
+        conn, _ = hang.accept()  # curl in the real pod reached us: the probe is mid-run
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+        assert probe_jobs(admin_api, node_ns) and probe_pods(admin_api, node_ns)
+        batch: Any = BatchV1Api(admin_api)
+        (job,) = json.loads(batch.list_namespaced_job(node_ns, _preload_content=False).data)[
+            "items"]
+        assert job["spec"]["ttlSecondsAfterFinished"] == 1
+        assert job["spec"]["backoffLimit"] == 0 and job["spec"]["activeDeadlineSeconds"] > 0
+        conn.close()  # curl gets an empty reply; the script ends, so does the Job
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        hang.close()
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 30 and (probe_jobs(admin_api, node_ns)
+                                          or probe_pods(admin_api, node_ns)):
+        time.sleep(0.2)
+    assert probe_jobs(admin_api, node_ns) == [] and probe_pods(admin_api, node_ns) == []
+    wait_no_containers(node, node_ns)
+
+
+# ------------------------------------------------- "as cert-manager", faithfully (issue 14)
+
+ACME_HOST = "acme-http01.test"  # resolvable by nobody: only the proxy reaches it
+
+
+@on_node
+def test_as_cert_manager_copies_the_controller_faithfully(admin_api: Any, node_ns: str,
+                                                          node: Node) -> None:
+    """The controller Deployment as the API server has it (not the snapshot's redacted
+    copy): same namespace, placement hints, DNS settings, its REAL env — a literal proxy
+    URL with credentials, and a Secret reference the kubelet resolves — and the pod labels
+    a NetworkPolicy selects on, minus the one that would put the pod behind its Service.
+    The pod reaches a host only the proxy knows, with the Secret's credentials."""
+    import base64
+
+    from kubernetes.client import AppsV1Api, NetworkingV1Api
+
+    from kubectl_certdoctor.redact import REDACTED, sanitize
+
+    gw = node.gateway
+    core: Any = CoreV1Api(admin_api)
+    with HttpBackend(gw, {PATH: (200, KEY)}, "solver") as solver, \
+            ConnectProxy(gw, {f"{ACME_HOST}:80": (solver.host, solver.port)}) as px:
+        secret_url = f"http://cm:s3cret@{gw}:{px.port}"
+        core.create_namespaced_secret(node_ns, {"metadata": {"name": "proxy"},
+                                                "stringData": {"url": secret_url}})
+        labels = {"app": "cm", "app.kubernetes.io/name": "cert-manager",
+                  "app.kubernetes.io/component": "controller",
+                  "app.kubernetes.io/instance": "cert-manager"}
+        dep = controller_deployment(node_ns, {"HTTPS_PROXY": f"http://cm:lit3ral@{gw}:1",
+                                              "NO_PROXY": ".svc,.cluster.local"})
+        tmpl = dep["spec"]["template"]
+        tmpl["metadata"]["labels"] = labels
+        ctr = tmpl["spec"]["containers"][0]
+        ctr["env"] += [
+            {"name": "HTTP_PROXY", "valueFrom": {"secretKeyRef": {"name": "proxy", "key": "url"}}},
+            {"name": "POD_NS", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}]
+        affinity = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+            "nodeSelectorTerms": [{"matchExpressions": [
+                {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]}]}]}}}
+        dns_config = {"nameservers": [gw], "searches": ["cert-manager.svc.cluster.local"],
+                      "options": [{"name": "ndots", "value": "2"}]}
+        tmpl["spec"].update(affinity=affinity, dnsPolicy="None", dnsConfig=dns_config)
+        apps: Any = AppsV1Api(admin_api)
+        apps.create_namespaced_deployment(node_ns, dep)
+        svc_selector = {k: labels[k] for k in ("app.kubernetes.io/name",
+                                               "app.kubernetes.io/component",
+                                               "app.kubernetes.io/instance")}
+        core.create_namespaced_service(node_ns, {
+            "metadata": {"name": "cert-manager"},
+            "spec": {"selector": svc_selector, "ports": [{"port": 9402}]}})
+        net: Any = NetworkingV1Api(admin_api)
+        net.create_namespaced_network_policy(node_ns, {
+            "metadata": {"name": "cert-manager-egress"},
+            "spec": {"podSelector": {"matchLabels": {
+                "app.kubernetes.io/component": "controller",
+                "app.kubernetes.io/instance": "cert-manager"}},
+                "policyTypes": ["Egress"], "egress": [{}]}})
+        store_copy = sanitize(json.loads(apps.read_namespaced_deployment(
+            "cert-manager", node_ns, _preload_content=False).data))
+        store_env = store_copy["spec"]["template"]["spec"]["containers"][0]["env"]
+        assert REDACTED in json.dumps(store_env)  # what the tool's snapshot shows
+        url = f"http://{ACME_HOST}{PATH}"
+        res, _ = run_probe("http01", Params(url=url, key=KEY, timeout=3), admin_api, node_ns,
+                           [Vantage.CERT_MANAGER], controller=store_copy,
+                           image=node.probe_image)
+        auth = list(px.auth)
+    cm = res.vantages["cert-manager"]
+    assert cm.verdict is Verdict.PASS, (cm.summary, cm.evidence)
+    assert "proxy decision (Go's rules): through $HTTP_PROXY (a reference the kubelet " \
+           "resolves)" in cm.evidence
+    # the Secret's credentials reached the proxy: the reference round-tripped
+    assert auth == ["Basic " + base64.b64encode(b"cm:s3cret").decode()]
+    (seen,) = [p for p in node.pods if p["metadata"]["namespace"] == node_ns]
+    spec, md = seen["spec"], seen["metadata"]
+    env = {e["name"]: e for e in spec["containers"][0]["env"]}
+    assert env["HTTPS_PROXY"]["value"] == f"http://cm:lit3ral@{gw}:1"  # real, not redacted
+    assert env["HTTP_PROXY"]["valueFrom"] == {"secretKeyRef": {"name": "proxy", "key": "url"}}
+    assert env["POD_NS"]["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace"
+    assert env["NO_PROXY"]["value"] == ".svc,.cluster.local"
+    assert REDACTED not in json.dumps(spec)
+    assert md["namespace"] == node_ns
+    assert spec["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert spec["affinity"] == affinity
+    assert spec["tolerations"][0]["key"] == "infra"
+    assert spec["dnsPolicy"] == "None" and spec["dnsConfig"] == dns_config
+    # NetworkPolicies select it; the Service does not
+    assert md["labels"]["app.kubernetes.io/component"] == "controller"
+    assert md["labels"]["app.kubernetes.io/instance"] == "cert-manager"
+    assert md["labels"]["app"] == "cm"
+    assert "app.kubernetes.io/name" not in md["labels"]
+    assert not all(md["labels"].get(k) == v for k, v in svc_selector.items())
+    assert any("label app.kubernetes.io/name not copied: Service" in e for e in cm.evidence)
+    assert probe_pods(admin_api, node_ns) == []
+
+
+@on_node
+def test_http01_proxy_rows_equal_cert_managers_self_check(admin_api: Any, node_ns: str,
+                                                          node: Node, tmp_path: Any) -> None:
+    """The table's proxy rows, from the "as cert-manager" pod: the proxy decision is Go's
+    (noproxy.py), handed to curl as --proxy / --noproxy '*', so curl's own NO_PROXY rules
+    (which differ on both rows) never decide.
+
+    * proxy required: NO_PROXY=.acme-http01.test — Go's leading-dot entry matches only
+      subdomains, so the bare host goes through the proxy (curl would go direct and fail
+      to resolve it);
+    * bypassed: NO_PROXY=<ip>:<port> — Go honours the port and goes direct (curl ignores
+      entries with a port and would use the dead proxy)."""
+    gw = node.gateway
+    dead = socket.socket()
+    dead.bind((gw, 0))  # never listening: a proxy that refuses everything
+    with SelfCheckTargets(gw, str(tmp_path)) as t:
+        port = int(t.base.rsplit(":", 1)[1])
+        rows = {
+            "proxy required": (f"http://{ACME_HOST}/exact",
+                               {"HTTP_PROXY": "", "NO_PROXY": f".{ACME_HOST}"}),
+            "proxy bypassed": (t.base + "/exact",
+                               {"HTTP_PROXY": f"http://{gw}:{dead.getsockname()[1]}",
+                                "NO_PROXY": f"{gw}:{port}"}),
+        }
+        with ConnectProxy(gw, {f"{ACME_HOST}:80": (gw, port)}) as px:
+            rows["proxy required"][1]["HTTP_PROXY"] = px.url
+            got = {}
+            for name, (url, env) in rows.items():
+                dep = controller_deployment(node_ns, env)
+                res, _ = run_probe("http01", Params(url=url, key=KEY, timeout=2), admin_api,
+                                   node_ns, [Vantage.CERT_MANAGER], controller=dep,
+                                   image=node.probe_image)
+                cm = res.vantages["cert-manager"]
+                got[name] = (cm.verdict, proxy_for(url, env) is not None,
+                             [cm.summary, *cm.evidence])
+            requests = list(px.requests)
+    dead.close()
+    # cert-manager's self-check (Go's client, Go's proxy rules): both rows pass
+    assert {k: v[:2] for k, v in got.items()} == {
+        "proxy required": (Verdict.PASS, True), "proxy bypassed": (Verdict.PASS, False)}, got
+    assert requests == [f"GET http://{ACME_HOST}/exact"]
+    assert "proxy decision (Go's rules): through $HTTP_PROXY (a literal value)" in \
+        got["proxy required"][2]
+    assert "proxy decision (Go's rules): direct" in got["proxy bypassed"][2]
+
+
+# ------------------------------------------------------- account and no-proxy in real pods
+
+
+@on_node
+def test_account_from_every_vantage_against_an_acme_directory(admin_api: Any, node_ns: str,
+                                                               node: Node) -> None:
+    """A small ACME directory that only the controller's proxy reaches (its host resolves
+    nowhere): the workstation compares the registration hosts, the plain debug pod cannot
+    reach the directory, the "as cert-manager" pod reaches it through the proxy."""
+    gw = node.gateway
+    directory = json.dumps({"newNonce": "http://acme-dir.test/nonce",
+                            "newAccount": "http://acme-dir.test/new-acct",
+                            "newOrder": "http://acme-dir.test/new-order"})
+    with HttpBackend(gw, {"/directory": (200, directory)}, "pebble") as acme, \
+            ConnectProxy(gw, {"acme-dir.test:80": (acme.host, acme.port)}) as px:
+        dep = controller_deployment(node_ns, {"HTTP_PROXY": px.url, "NO_PROXY": ".svc"})
+        p = Params(server="http://acme-dir.test/directory",
+                   account_uri="http://acme-dir.test/acct/1", http_proxy=px.url,
+                   no_proxy=".svc", timeout=3)
+        res, _ = run_probe("account", p, admin_api, node_ns,
+                           [Vantage.LOCAL, Vantage.POD, Vantage.CERT_MANAGER], controller=dep,
+                           image=node.probe_image)
+        requests = list(px.requests)
+    local, pod, cm = (res.vantages[v] for v in ("local", "pod", "cert-manager"))
+    assert local.verdict is Verdict.PASS and "host matches" in local.summary
+    assert pod.verdict is Verdict.FAIL and "does not answer from here" in pod.summary
+    assert pod.data["confirms"] == ["ACME_SERVER_UNREACHABLE"]
+    assert cm.verdict is Verdict.PASS, (cm.summary, cm.evidence)
+    assert cm.data["new_account"] == "http://acme-dir.test/new-acct"
+    assert requests == ["GET http://acme-dir.test/directory"]  # only the cert-manager pod
+    assert probe_pods(admin_api, node_ns) == []
+
+
+@on_node
+def test_no_proxy_from_the_pod_resolves_references(admin_api: Any, node_ns: str,
+                                                   node: Node) -> None:
+    """NO_PROXY comes from a ConfigMap (valueFrom): the snapshot cannot see it, so the
+    workstation evaluates an empty NO_PROXY and flags the in-cluster calls; the "as
+    cert-manager" pod reads the value its process really has and applies Go's rules."""
+    core: Any = CoreV1Api(admin_api)
+    core.create_namespaced_config_map(node_ns, {"metadata": {"name": "proxy"},
+                                                "data": {"no": ".svc,.cluster.local"}})
+    dep = controller_deployment(node_ns, {"HTTPS_PROXY": "http://u:pw@proxy.corp:3128"})
+    dep["spec"]["template"]["spec"]["containers"][0]["env"].append(
+        {"name": "NO_PROXY", "valueFrom": {"configMapKeyRef": {"name": "proxy", "key": "no"}}})
+    p = Params(https_proxy="http://u:pw@proxy.corp:3128", no_proxy="",
+               internal_targets=["https://kubernetes.default.svc:443"],
+               targets=["https://acme-v02.api.letsencrypt.org/directory"])
+    res, _ = run_probe("no-proxy", p, admin_api, node_ns,
+                       [Vantage.LOCAL, Vantage.POD, Vantage.CERT_MANAGER], controller=dep,
+                       image=node.probe_image)
+    local, pod, cm = (res.vantages[v] for v in ("local", "pod", "cert-manager"))
+    assert local.verdict is Verdict.FAIL and local.data["missing"] == [".svc"]
+    assert pod.verdict is Verdict.PASS and "no HTTP_PROXY" in pod.summary
+    assert cm.verdict is Verdict.PASS, (cm.summary, cm.evidence)
+    assert cm.evidence[0] == ("in the pod: HTTP_PROXY=- HTTPS_PROXY=http://<redacted>@"
+                              "proxy.corp:3128 NO_PROXY=.svc,.cluster.local")
+    assert "pw" not in cm.raw  # credentials never reach the termination message
+    routes = {t["url"]: t["proxy"] for t in cm.data["targets"]}
+    assert routes["https://kubernetes.default.svc:443"] is None
+    assert routes["https://acme-v02.api.letsencrypt.org/directory"]
+    assert probe_pods(admin_api, node_ns) == []
+
+
+# ------------------------------------ the most faithful vantage: an ephemeral container
+
+
+@on_node
+def test_ephemeral_container_in_a_stand_in_controller_pod(admin_api: Any, node_ns: str,
+                                                          node: Node) -> None:
+    """A stand-in controller pod runs on the node; the "as cert-manager" vantage, asked for
+    as ephemeral, adds the probe to THAT pod through the pods/ephemeralcontainers
+    subresource (the real kubelet starts it in the pod's network namespace) instead of a
+    Job, and says the container stays in the pod's spec."""
+    from kubernetes.client import AppsV1Api
+
+    from kubectl_certdoctor.probes.podrunner import EPHEMERAL_NOTE
+
+    core: Any = CoreV1Api(admin_api)
+    dep = controller_deployment(node_ns, {"NO_PROXY": ".svc"})
+    apps: Any = AppsV1Api(admin_api)
+    apps.create_namespaced_deployment(node_ns, dep)
+    stand_in = {
+        "metadata": {"name": "cert-manager-7d9f-x1", "labels": {"app": "cm"}},
+        "spec": {"terminationGracePeriodSeconds": 0, "automountServiceAccountToken": False,
+                 "securityContext": {"runAsNonRoot": True, "runAsUser": 65534,
+                                     "seccompProfile": {"type": "RuntimeDefault"}},
+                 "containers": [{
+                     "name": "cert-manager-controller", "image": node.probe_image,
+                     "command": ["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"],
+                     "securityContext": {"allowPrivilegeEscalation": False,
+                                         "capabilities": {"drop": ["ALL"]}}}]}}
+    core.create_namespaced_pod(node_ns, stand_in)
+    try:
+        t0 = time.monotonic()
+        while json.loads(core.read_namespaced_pod(
+                "cert-manager-7d9f-x1", node_ns, _preload_content=False).data)[
+                    "status"].get("phase") != "Running":
+            assert time.monotonic() - t0 < 20, "the stand-in controller never ran"
+            time.sleep(0.2)
+        with HttpBackend(node.gateway, {PATH: (200, KEY)}, "nginx") as good:
+            url = f"http://{node.gateway}:{good.port}{PATH}"
+            res, events = run_probe("http01", Params(url=url, key=KEY, timeout=3), admin_api,
+                                    node_ns, [Vantage.CERT_MANAGER], controller=dep,
+                                    ephemeral=True, image=node.probe_image)
+        cm = res.vantages["cert-manager"]
+        assert cm.verdict is Verdict.PASS, (cm.summary, cm.evidence)
+        assert any(EPHEMERAL_NOTE in e for e in cm.evidence)
+        assert any(m.message.startswith("added ephemeral container certdoctor-http01-")
+                   for m in events)
+        pod = json.loads(core.read_namespaced_pod("cert-manager-7d9f-x1", node_ns,
+                                                  _preload_content=False).data)
+        (eph,) = pod["spec"]["ephemeralContainers"]
+        assert eph["name"].startswith("certdoctor-http01-") and eph["image"] == node.probe_image
+        assert eph["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+        assert {"name": "NO_PROXY", "value": ".svc"} in eph["env"]
+        (st,) = pod["status"]["ephemeralContainerStatuses"]
+        assert st["state"]["terminated"]["exitCode"] == 0
+        assert probe_jobs(admin_api, node_ns) == []  # no Job, no second pod
+    finally:
+        core.delete_namespaced_pod("cert-manager-7d9f-x1", node_ns, grace_period_seconds=0)
+
+
+def test_ephemeral_needs_confirmation(capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from kubectl_certdoctor.commands.probe import confirm_ephemeral
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))  # not a terminal
+    assert confirm_ephemeral("cert-manager/cm-1", False, Options()) is False
+    assert confirm_ephemeral("cert-manager/cm-1", True, Options(context="prod")) is True
+    err = capsys.readouterr().err
+    assert "pod cert-manager/cm-1 (context prod)" in err
+    assert "stays in the pod's spec" in err and "use --yes" in err

@@ -169,8 +169,8 @@ async def test_restricted_user_on_every_screen(control_plane: Any, admin_api: An
 
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_hundred_probe_runs_with_random_cancellation_leak_no_pod(admin_api: Any,
-                                                                 namespace: str) -> None:
+def test_hundred_probe_runs_with_random_cancellation_leak_no_pod(
+        admin_api: Any, namespace: str, job_controllers: Any) -> None:
     rng = random.Random(9)
     ok = HttpBackend("127.0.0.9", {PATH: (200, KEY)}, "nginx")
     ok.start()

@@ -9,6 +9,7 @@ docs/screenshots/ (``test_docs_screenshots_match_snapshots`` fails until you do)
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from textual.pilot import Pilot
 
 from kubectl_certdoctor.app import CertDoctorApp, demo_clock
 from kubectl_certdoctor.bundle import load_bundle
+from kubectl_certdoctor.options import Options
 from kubectl_certdoctor.source import StaticSource
 from tests.support.diagnosis import NOW as SMALL_NOW
 from tests.support.tui import settle, small_cluster
@@ -107,6 +109,59 @@ def test_demo_problems_detail_snapshot(snap_compare: Any) -> None:
     assert snap_compare(demo_app(), terminal_size=(160, 40), run_before=run_before)
 
 
+SIZES = {"80x24": (80, 24), "200x60": (200, 60)}
+THEMES = ("textual-dark", "textual-light")
+
+
+def themed(app: CertDoctorApp, theme: str) -> CertDoctorApp:
+    app.opts = dataclasses.replace(app.opts, theme=theme)
+    return app
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_demo_tree_size_theme_snapshot(size: str, theme: str, snap_compare: Any) -> None:
+    """The demo tree at 80×24 (compact rows and header) and 200×60, dark and light."""
+    assert snap_compare(themed(demo_app(), theme), terminal_size=SIZES[size],
+                        run_before=open_node(None))
+
+
+def story_app(name: str, namespace: str, cert: str) -> CertDoctorApp:
+    return CertDoctorApp(StaticSource(demo=name, clock=demo_clock(NOW)), clock=demo_clock(NOW),
+                         opts=Options(demo=name, namespace=namespace, focus=cert))
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize("size", sorted(SIZES))
+def test_story_certificate_size_theme_snapshot(size: str, theme: str,
+                                               snap_compare: Any) -> None:
+    """``--demo two-ingress-controllers certificate/store-tls``: the TUI opens on the
+    Certificate's detail, whose "Blocked by" line names the failing Challenge."""
+    app = themed(story_app("two-ingress-controllers", "store", "store-tls"), theme)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot, app)
+        await pilot.pause(0.2)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_pod_confirmation_80x24_snapshot(theme: str, snap_compare: Any) -> None:
+    """The first debug pod's confirmation: context and namespace named, Cancel focused,
+    the border whole at 80×24."""
+    app = themed(demo_app(), theme)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        from kubectl_certdoctor.screens.confirm import PodConfirmScreen
+
+        await settle(pilot, app)
+        app.push_screen(PodConfirmScreen("http01", "prod-eu", [("pod", "store"),
+                                                               ("cert-manager",
+                                                                "cert-manager")]))
+        await pilot.pause()
+    assert snap_compare(app, terminal_size=SIZES["80x24"], run_before=run_before)
+
+
 #: README screenshots: docs/screenshots/<name> is a copy of the snapshot it names
 DOC_SCREENSHOTS = {
     "tree-http01-404.svg": "test_tree_snapshot[http01-404].svg",
@@ -118,6 +173,10 @@ DOC_SCREENSHOTS = {
     "tree-problems-only.svg": "test_small_cluster_problems_only_snapshot.svg",
     "demo-tree.svg": "test_demo_tree_snapshot.svg",
     "demo-challenge-detail.svg": "test_demo_problems_detail_snapshot.svg",
+    "demo-tree-80x24.svg": "test_demo_tree_size_theme_snapshot[80x24-textual-dark].svg",
+    "demo-tree-light.svg": "test_demo_tree_size_theme_snapshot[200x60-textual-light].svg",
+    "story-blocked-by-80x24.svg":
+        "test_story_certificate_size_theme_snapshot[80x24-textual-dark].svg",
 }
 
 

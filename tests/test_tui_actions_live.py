@@ -327,7 +327,7 @@ def probe_pods(admin_api: Any, namespace: str) -> list[str]:
 
 async def test_escape_cancels_a_running_probe_and_its_pod_is_deleted(
         admin_api: Any, admin_conn: Connection, namespace: str, state_dir: Path,
-        ingress80: Port80Server) -> None:
+        ingress80: Port80Server, job_controllers: Any) -> None:
     apply_objects(admin_api, challenge_objects(ingress80.ip), namespace)
     app = CertDoctorApp(LiveSource(admin_conn, namespace))
     async with app.run_test(size=SIZE) as pilot:
@@ -335,6 +335,13 @@ async def test_escape_cancels_a_running_probe_and_its_pod_is_deleted(
             "http01" in x.probes for x in app.analysis.findings), 20)
         fd = finding_with(app, "probe", "http01")
         probe = await open_action(pilot, app, fd, "probe", "http01")
+        # the first debug pod of the session asks first: context and namespace, Cancel focused
+        await wait_until(pilot, lambda: screen_name(app) == "PodConfirmScreen", 20,
+                         "the debug-pod confirmation")
+        asked = shown(app.screen, "#pods-text")
+        assert f"namespace {namespace}" in asked and "context" in asked
+        assert app.focused is not None and app.focused.id == "cancel"
+        await pilot.click("#create")
         await wait_until(pilot, lambda: any("created pod" in p.message for p in probe.progress),
                          30, "the debug pod", show=lambda: shown(probe, "#probe-log"))
         assert "not available" not in shown(probe, "#vantage-pod")

@@ -20,7 +20,14 @@ from typing import Any
 from kubectl_certdoctor.errors import ClusterError, UsageError
 from kubectl_certdoctor.objects import ObjectSet, Ref
 from kubectl_certdoctor.options import Options
-from kubectl_certdoctor.probes.base import Params, ProbeResult, ProbeSpec, Progress, Verdict
+from kubectl_certdoctor.probes.base import (
+    Params,
+    ProbeResult,
+    ProbeSpec,
+    Progress,
+    Vantage,
+    Verdict,
+)
 from kubectl_certdoctor.probes.plan import availability, parse_vantages, plan_vantages
 from kubectl_certdoctor.probes.registry import PROBES
 
@@ -125,6 +132,23 @@ def render_text(spec: ProbeSpec, res: ProbeResult, out: Any) -> None:
         out.write(f"confirms: {', '.join(res.confirms)}\n")
 
 
+def confirm_ephemeral(target: str, yes: bool, opts: Options) -> bool:
+    """Ask before adding an ephemeral container (it cannot be removed again)."""
+    from kubectl_certdoctor.probes.podrunner import EPHEMERAL_NOTE
+
+    ctx = f" (context {opts.context})" if opts.context else ""
+    print(f"about to add an ephemeral container to the running pod {target}{ctx}: "
+          f"{EPHEMERAL_NOTE}", file=sys.stderr)
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print("not confirmed: stdin is not a terminal (use --yes)", file=sys.stderr)
+        return False
+    sys.stderr.write("continue? [y/N] ")
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+
 def run(opts: Options, args: argparse.Namespace) -> int:
     from kubectl_certdoctor.probes.runner import run as run_probe
 
@@ -160,16 +184,26 @@ def run(opts: Options, args: argparse.Namespace) -> int:
         if conn is not None:
             if not opts.read_only:
                 for gone in sweep_leftovers(conn.api_client, namespace):
-                    print(f"deleted leftover probe pod {gone}", file=sys.stderr)
+                    what = gone if gone.startswith("job ") else f"pod {gone}"
+                    print(f"deleted leftover debug {what}", file=sys.stderr)
             objs = snapshot(conn, max(opts.request_timeout, 1.0) * 3, namespace)
         params = build_params(spec, objs, target, namespace)
         pod_ns = namespace
         if target and _is_object_target(target):
             ref = resolve_target(objs, target, namespace)
             pod_ns = ref.namespace or namespace
+        ephemeral = bool(getattr(args, "ephemeral", False))
+        if ephemeral and Vantage.CERT_MANAGER not in vantages:
+            raise UsageError("--ephemeral applies to the cert-manager vantage",
+                             hint="add --from cert-manager (or --from all)")
         plan, placements = plan_vantages(
             spec, vantages, opts=opts, api_client=conn.api_client if conn else None,
-            pod_namespace=pod_ns, controller=find_controller(objs))
+            pod_namespace=pod_ns, controller=find_controller(objs), ephemeral=ephemeral)
+        eph = placements.get(Vantage.CERT_MANAGER)
+        if eph is not None and eph.ephemeral_pod and not confirm_ephemeral(
+                eph.ephemeral_pod, bool(getattr(args, "yes", False)), opts):
+            plan[Vantage.CERT_MANAGER] = "ephemeral container not confirmed"
+            del placements[Vantage.CERT_MANAGER]
         for v, reason in plan.items():
             if reason:
                 print(f"[{v.value}] not run: {reason}", file=sys.stderr)

@@ -24,6 +24,13 @@ def open_source(opts: Options) -> DataSource:
 
 
 def run(opts: Options, args: argparse.Namespace) -> int:
+    if opts.demo == "list":
+        import sys
+
+        from kubectl_certdoctor import scenarios
+
+        sys.stdout.write(scenarios.listing())
+        return 0
     source = open_source(opts)
     from kubectl_certdoctor.app import CertDoctorApp
 

@@ -196,8 +196,11 @@ class Choice:
     title: str
     #: (label, value) pairs
     options: tuple[tuple[str, str], ...]
-    #: what the planner picks by itself ('' when it cannot: the user must choose)
+    #: what the planner picks by itself ('' when it cannot: the user must choose); the
+    #: pick list starts on it and marks it "recommended"
     default: str = ""
+    #: (value, why) for values that contradict the diagnosis: the pick list warns
+    warnings: tuple[tuple[str, str], ...] = ()
 
 
 ChoiceFn = Callable[[ObjectSet, Ref], list[Choice]]

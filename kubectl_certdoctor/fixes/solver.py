@@ -192,10 +192,24 @@ def solver_choices(objs: ObjectSet, issuer: Ref) -> list[Choice]:
     labels = tuple(
         (c + (f"  — serves {', '.join(sorted(serving[c]))}" if c in serving else ""), c)
         for c in existing)
+    current = {text(dig(obj, "spec", "acme", "solvers", i, "http01", "ingress",
+                        "ingressClassName"))
+               or text(dig(obj, "spec", "acme", "solvers", i, "http01", "ingress", "class"))
+               for i in idxs} - {""}
+    warnings: list[tuple[str, str]] = []
+    for c in existing:
+        if c in serving:
+            continue
+        site = ", ".join(sorted(serving)) or "no class found"
+        if c in current:
+            warnings.append((c, f"the solver already uses {c}, the class the diagnosis says "
+                                f"does not serve the site (served by {site})"))
+        elif serving:
+            warnings.append((c, f"{c} serves none of the challenged hosts (served by {site})"))
     if labels:
         out.append(Choice("ingress_class",
                           f"IngressClass for the solver of {issuer.kind} {issuer.name}",
-                          labels, default))
+                          labels, default, tuple(warnings)))
     return out
 
 

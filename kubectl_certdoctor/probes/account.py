@@ -9,6 +9,8 @@ sanitized in our snapshot, so only its presence is checked, never its key.
 
 from __future__ import annotations
 
+import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from kubectl_certdoctor.errors import UsageError
@@ -21,9 +23,14 @@ from kubectl_certdoctor.probes.base import (
     Verdict,
 )
 from kubectl_certdoctor.probes.common import combine
+from kubectl_certdoctor.probes.nethttp import fetch_from_curl
+from kubectl_certdoctor.probes.podrunner import PodPlacement
+from kubectl_certdoctor.probes.runner import in_pods
 from kubectl_certdoctor.probes.targets import params_from
 
 CODE = "ACME_ACCOUNT_SERVER_MISMATCH"
+UNREACHABLE = "ACME_SERVER_UNREACHABLE"
+_NEW_ACCOUNT = re.compile(r'"newAccount"\s*:\s*"([^"]*)"')
 
 
 def compare(server: str, account_uri: str, email: str = "", registered_email: str = "",
@@ -62,20 +69,56 @@ def compare(server: str, account_uri: str, email: str = "", registered_email: st
                          ev, data)
 
 
+def from_directory(vantage: str, base: VantageResult, d: dict[str, Any],
+                   server: str) -> VantageResult:
+    """The registration check seen from a pod: the ACME directory must answer there (the
+    controller fetches it before every account check) and name its newAccount endpoint."""
+    f = fetch_from_curl(d.get("fetch") or {}, server)
+    m = _NEW_ACCOUNT.search(str((d.get("fetch") or {}).get("match", "")))
+    ev = [f"GET {server}: {f.line()}", *base.evidence]
+    data = dict(base.data)
+    if f.error or f.status != 200:
+        data["confirms"] = [UNREACHABLE]
+        why = f.error or f"HTTP {f.status}"
+        return VantageResult(vantage, Verdict.FAIL, f"the ACME directory does not answer from "
+                             f"here ({why}): cert-manager cannot verify or register the "
+                             "account", ev, data)
+    if not m:
+        return VantageResult(vantage, Verdict.FAIL, f"{server} answers but is not an ACME "
+                             "directory (no newAccount)", ev, data)
+    data["new_account"] = m.group(1)
+    ev.insert(1, f"directory newAccount: {m.group(1)}")
+    summary = f"directory reachable; {base.summary}"
+    return VantageResult(vantage, base.verdict, summary, ev, data)
+
+
 def execute(ctx: ProbeContext) -> ProbeResult:
     p = ctx.params
     if not p.server:
         raise UsageError("account needs an ACME Issuer or ClusterIssuer as target")
     vr = compare(p.server, p.account_uri, p.email, p.registered_email, p.account_secret,
                  p.account_secret_found)
-    return combine("account", {"local": vr})
+    results: dict[str, VantageResult] = ctx.partial
+    if ctx.runnable(Vantage.LOCAL):
+        results["local"] = vr
+
+    def interpret(v: Vantage, d: dict[str, Any]) -> VantageResult:
+        return from_directory(v.value, vr, d, p.server)
+
+    def env_for(v: Vantage, placement: PodPlacement) -> tuple[dict[str, str], list[str]]:
+        from kubectl_certdoctor.probes.http01 import pod_proxy
+
+        return pod_proxy(p.server, placement, p.no_proxy)
+
+    results.update(in_pods(ctx, {"URL": p.server}, interpret, "account", env_for))
+    return combine("account", results)
 
 
 SPEC = ProbeSpec(
     id="account",
     title="ACME account registration host vs the issuer's server",
-    confirms=(CODE,),
-    vantages=(Vantage.LOCAL,),
+    confirms=(CODE, UNREACHABLE),
+    vantages=(Vantage.LOCAL, Vantage.POD, Vantage.CERT_MANAGER),
     execute=execute,
     params_from=params_from,
     target_help="Issuer/<name> or ClusterIssuer/<name>",

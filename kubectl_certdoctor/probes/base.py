@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from kubectl_certdoctor.options import DEFAULT_PROBE_IMAGE
+
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient
 
@@ -204,7 +206,7 @@ class ProbeContext:
     emit: Callable[[Progress], None]
     api_client: ApiClient | None = None
     placements: dict[Vantage, PodPlacement] = field(default_factory=dict)
-    image: str = "nicolaka/netshoot:v0.13"
+    image: str = DEFAULT_PROBE_IMAGE
     deadline: float = 0.0
     #: vantage results so far: kept when the run is cancelled or times out half-way
     partial: dict[str, VantageResult] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubectl_certdoctor.errors import UsageError
+from kubectl_certdoctor.noproxy import proxy_variable
 from kubectl_certdoctor.probes.base import (
     ProbeContext,
     ProbeResult,
@@ -19,6 +20,7 @@ from kubectl_certdoctor.probes.base import (
 )
 from kubectl_certdoctor.probes.common import combine, judge_fetch
 from kubectl_certdoctor.probes.nethttp import fetch, fetch_from_curl
+from kubectl_certdoctor.probes.podrunner import PodPlacement
 from kubectl_certdoctor.probes.runner import in_pods
 from kubectl_certdoctor.probes.targets import challenge_url, params_from
 
@@ -30,6 +32,37 @@ def challenge_target(ctx: ProbeContext) -> str:
     if not p.domain:
         raise UsageError("http01 needs a Challenge (or a URL/host) as target")
     return challenge_url(p.domain, p.token, p.port)
+
+
+PROXY_NAMES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy")
+NO_PROXY_NAMES = ("NO_PROXY", "no_proxy")
+#: stands for a proxy variable whose value the pod gets from a reference
+_REF = "http://value-from-reference.invalid"
+
+
+def pod_proxy(url: str, placement: PodPlacement,
+              no_proxy_fallback: str = "") -> tuple[dict[str, str], list[str]]:
+    """Go's proxy decision (net/http ProxyFromEnvironment, :mod:`noproxy`) for the first
+    request of the self-check, from the pod's own env: ``PROXY_VAR`` names the variable
+    whose value curl gets as ``--proxy`` (empty: ``--noproxy '*'``, direct)."""
+    env = placement.env_names()
+    refs = placement.references()
+    ev: list[str] = []
+    for n in refs & set(PROXY_NAMES):
+        env[n] = _REF
+    unknown = sorted(refs & set(NO_PROXY_NAMES))
+    if unknown:
+        for n in unknown:
+            env[n] = no_proxy_fallback
+        ev.append(f"{'/'.join(unknown)} comes from a reference: decided with "
+                  f"NO_PROXY={no_proxy_fallback or '(empty)'}")
+    var = proxy_variable(url, env)
+    if var is None:
+        ev.append("proxy decision (Go's rules): direct")
+        return {"PROXY_VAR": ""}, ev
+    src = "a reference the kubelet resolves" if var in refs else "a literal value"
+    ev.append(f"proxy decision (Go's rules): through ${var} ({src})")
+    return {"PROXY_VAR": var}, ev
 
 
 def fetch_everywhere(ctx: ProbeContext, url: str, script_id: str) -> dict[str, VantageResult]:
@@ -48,7 +81,10 @@ def fetch_everywhere(ctx: ProbeContext, url: str, script_id: str) -> dict[str, V
     def interpret(v: Vantage, d: dict[str, Any]) -> VantageResult:
         return judge_fetch(v.value, fetch_from_curl(d.get("fetch") or {}, url), p.key)
 
-    results.update(in_pods(ctx, {"URL": url, "KEY": p.key}, interpret, script_id))
+    def env_for(v: Vantage, placement: PodPlacement) -> tuple[dict[str, str], list[str]]:
+        return pod_proxy(url, placement, p.no_proxy)
+
+    results.update(in_pods(ctx, {"URL": url, "KEY": p.key}, interpret, script_id, env_for))
     return results
 
 

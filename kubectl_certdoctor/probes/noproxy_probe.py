@@ -8,7 +8,9 @@ of the controller's env with :mod:`kubectl_certdoctor.noproxy` — no traffic.
 
 from __future__ import annotations
 
-from kubectl_certdoctor.noproxy import bypass_entry, proxy_for
+from typing import Any
+
+from kubectl_certdoctor.noproxy import bypass_entry, proxy_env, proxy_for
 from kubectl_certdoctor.probes.base import (
     ProbeContext,
     ProbeResult,
@@ -19,6 +21,7 @@ from kubectl_certdoctor.probes.base import (
     mask_userinfo,
 )
 from kubectl_certdoctor.probes.common import combine
+from kubectl_certdoctor.probes.runner import in_pods
 from kubectl_certdoctor.probes.targets import challenge_url, params_from
 
 GAP = "PROXY_NO_PROXY_GAP"
@@ -66,18 +69,36 @@ def execute(ctx: ProbeContext) -> ProbeResult:
             external.append(u)
     ctx.progress(f"NO_PROXY={p.no_proxy or '(empty)'}; evaluating "
                  f"{len(p.internal_targets) + len(external)} target(s) with Go's rules")
-    vr = evaluate(p.http_proxy, p.https_proxy, p.no_proxy, p.internal_targets, external)
-    vr.evidence.insert(0, f"HTTP_PROXY={mask_userinfo(p.http_proxy) or '-'} "
-                          f"HTTPS_PROXY={mask_userinfo(p.https_proxy) or '-'} "
-                          f"NO_PROXY={p.no_proxy or '-'}")
-    return combine("no-proxy", {"local": vr})
+    results: dict[str, VantageResult] = ctx.partial
+    if ctx.runnable(Vantage.LOCAL):
+        vr = evaluate(p.http_proxy, p.https_proxy, p.no_proxy, p.internal_targets, external)
+        vr.evidence.insert(0, f"HTTP_PROXY={mask_userinfo(p.http_proxy) or '-'} "
+                              f"HTTPS_PROXY={mask_userinfo(p.https_proxy) or '-'} "
+                              f"NO_PROXY={p.no_proxy or '-'} (the controller's env as the "
+                              "snapshot shows it; references not resolved)")
+        results["local"] = vr
+
+    def interpret(v: Vantage, d: dict[str, Any]) -> VantageResult:
+        # the values the pod's process really has (valueFrom / envFrom resolved by the kubelet)
+        raw = d.get("env") if isinstance(d.get("env"), dict) else {}
+        eff = proxy_env({str(k): str(x) for k, x in (raw or {}).items()})
+        vr = evaluate(eff["HTTP_PROXY"], eff["HTTPS_PROXY"], eff["NO_PROXY"],
+                      p.internal_targets, external)
+        vr.vantage = v.value
+        vr.evidence.insert(0, f"in the pod: HTTP_PROXY={eff['HTTP_PROXY'] or '-'} "
+                              f"HTTPS_PROXY={eff['HTTPS_PROXY'] or '-'} "
+                              f"NO_PROXY={eff['NO_PROXY'] or '-'}")
+        return vr
+
+    results.update(in_pods(ctx, {}, interpret, "no-proxy"))
+    return combine("no-proxy", results)
 
 
 SPEC = ProbeSpec(
     id="no-proxy",
     title="Which controller destinations go through the proxy (Go's NO_PROXY rules)",
     confirms=(GAP,),
-    vantages=(Vantage.LOCAL,),
+    vantages=(Vantage.LOCAL, Vantage.POD, Vantage.CERT_MANAGER),
     execute=execute,
     params_from=params_from,
     target_help="optional: Issuer/<name> or Challenge/<name>",

@@ -14,10 +14,16 @@ from kubectl_certdoctor.objects import Obj, ObjectSet, Ref
 from kubectl_certdoctor.options import Options
 from kubectl_certdoctor.probes.base import POD_VANTAGES, Params, ProbeSpec, Vantage
 from kubectl_certdoctor.probes.podrunner import (
+    EPHEMERAL_NOTE,
     PodPlacement,
+    can_add_ephemeral,
     can_create_pods,
+    controller_pod,
+    fit_labels,
+    live_deployment,
     placement_from_deployment,
 )
+from kubectl_certdoctor.redact import REDACTED
 
 OFFLINE_REASON = "probes need a live cluster; this is a bundle"
 READ_ONLY_REASON = "read-only"
@@ -48,8 +54,12 @@ def plan_vantages(
     api_client: Any,
     pod_namespace: str,
     controller: Obj | None,
+    ephemeral: bool = False,
 ) -> tuple[dict[Vantage, str], dict[Vantage, PodPlacement]]:
-    """Each requested vantage → '' (runnable) or the reason it is greyed out; pod placements."""
+    """Each requested vantage → '' (runnable) or the reason it is greyed out; pod placements.
+
+    ``ephemeral`` (asked for and confirmed by the user): the "as cert-manager" vantage runs
+    as an ephemeral container in a running controller pod instead of a Job's pod."""
     plan: dict[Vantage, str] = {}
     placements: dict[Vantage, PodPlacement] = {}
     checked: dict[str, tuple[bool, str]] = {}
@@ -74,7 +84,20 @@ def plan_vantages(
             if controller is None:
                 plan[v] = "cert-manager controller Deployment not found"
                 continue
-            placement = placement_from_deployment(controller)
+            placement = controller_placement(api_client, controller)
+            if ephemeral:
+                target, why_not = controller_pod(api_client, controller)
+                if not target:
+                    plan[v] = why_not
+                    continue
+                allowed, reason = can_add_ephemeral(api_client, placement.namespace)
+                plan[v] = "" if allowed else reason
+                if allowed:
+                    placement.ephemeral_pod = target
+                    placement.notes.append(f"ran in pod {target} as an ephemeral container: "
+                                           f"{EPHEMERAL_NOTE}")
+                    placements[v] = placement
+                continue
         else:
             placement = PodPlacement(namespace=pod_namespace or "default",
                                      origin="")
@@ -83,8 +106,27 @@ def plan_vantages(
         allowed, reason = checked[placement.namespace]
         plan[v] = "" if allowed else reason
         if allowed:
+            if v is Vantage.CERT_MANAGER:
+                fit_labels(api_client, placement)
             placements[v] = placement
     return plan, placements
+
+
+def controller_placement(api_client: Any, controller: Obj) -> PodPlacement:
+    """The "as cert-manager" placement from the Deployment as the API server has it (the
+    snapshot's copy has credentials redacted); when it cannot be read, from the snapshot
+    without the redacted env values."""
+    dep, why = live_deployment(api_client, controller)
+    placement = placement_from_deployment(dep)
+    if why:
+        kept = [e for e in placement.env if REDACTED not in str(e.get("value", ""))]
+        dropped = [str(e.get("name")) for e in placement.env if e not in kept]
+        placement.env = kept
+        note = f"controller read from the snapshot ({why})"
+        if dropped:
+            note += f"; redacted env not copied: {', '.join(dropped)}"
+        placement.notes.append(note)
+    return placement
 
 
 def prepare(

@@ -4,7 +4,7 @@ Every input arrives as an environment variable (never interpolated into the
 script), every string output goes through ``js`` (JSON string escaping), and
 the one JSON object is written to ``$CERTDOCTOR_RESULT`` (the termination
 message, capped at 4096 bytes by the kubelet, so outputs stay small). Only
-POSIX sh, curl, dig, sed, tr, awk, head, cmp and mktemp are used (all in
+POSIX sh, curl, dig, sed, tr, awk, head, grep, cmp and mktemp are used (all in
 nicolaka/netshoot and in the tests' probe image, hack/node/images.py).
 """
 
@@ -25,8 +25,17 @@ W1="$W1 %{num_redirects}"
 # fetch URL [curl args...] -> one JSON object (status, address, timings, server, body,
 # exact: the raw body byte-for-byte equal to $KEY, null without a KEY). Like
 # cert-manager's self-check: redirects followed, TLS not verified (-k).
+# The proxy is decided by the tool with Go's rules (noproxy.py), never by curl's own:
+# PROXY_VAR names the pod's variable holding the proxy URL (its real value, references
+# resolved by the kubelet), or is empty for a direct connection.
 fetch() {
   _u=$1; shift
+  if [ -n "${PROXY_VAR-}" ]; then
+    # --noproxy '': curl would otherwise still apply the pod's NO_PROXY with its own rules
+    eval "_px=\${$PROXY_VAR-}"; set -- --proxy "$_px" --noproxy '' "$@"
+  else
+    set -- --noproxy '*' "$@"
+  fi
   _b=$(mktemp)
   _m=$(curl -sS -k -L --max-redirs 10 -m "$T" -o "$_b" -H 'User-Agent: kubectl-certdoctor' \
     -w "$W1"'\n%{url_effective}\n%header{server}\n%{errormsg}' \
@@ -39,10 +48,14 @@ fetch() {
     rm -f "$_k"
   fi
   _l1=$(printf '%s\n' "$_m" | sed -n 1p)
-  printf '{"rc":%s,"w":"%s","url":"%s","server":"%s","err":"%s","exact":%s,"body":"%s"}' \
+  printf '{"rc":%s,"w":"%s","url":"%s","server":"%s","err":"%s","exact":%s,"body":"%s"' \
     "$_rc" "$(js "$_l1")" "$(js "$(printf '%s\n' "$_m" | sed -n 2p)")" \
     "$(js "$(printf '%s\n' "$_m" | sed -n 3p)")" "$(js "$(printf '%s\n' "$_m" | sed -n 4p)")" \
     "$_x" "$(js "$(cat "$_b")" "${BODY_MAX:-160}")"
+  if [ -n "${MATCH-}" ]; then  # one extended-regex match from the whole body
+    printf ',"match":"%s"' "$(js "$(grep -oE "$MATCH" "$_b" | head -n1)" 400)"
+  fi
+  printf '}'
   rm -f "$_b"
 }
 """
@@ -61,7 +74,7 @@ done
 codes=""
 i=0
 while [ "$i" -lt "${SAMPLES:-20}" ]; do
-  k=$(curl -s -o /dev/null -m "$T" -w '%{http_code}' "$URL" 2>/dev/null)
+  k=$(curl -s --noproxy '*' -o /dev/null -m "$T" -w '%{http_code}' "$URL" 2>/dev/null)
   codes="$codes${codes:+ }${k:-000}"
   i=$((i+1))
 done
@@ -147,12 +160,32 @@ done
 finish "{\"targets\":[$res]}"
 """
 
+# The ACME directory as the controller's client fetches it (the proxy decided by the tool).
+ACCOUNT = PRELUDE + r"""
+r=$(BODY_MAX=0 MATCH='"newAccount"[[:space:]]*:[[:space:]]*"[^"]*"' fetch "$URL")
+finish "{\"fetch\":$r}"
+"""
+
+# The pod's proxy variables as its process sees them (references resolved by the kubelet);
+# credentials are masked here, in the pod: the termination message is readable by anyone
+# who may read pods.
+NOPROXY = PRELUDE + r"""
+v() {
+  eval "_v=\${$1-}"
+  printf '"%s":"%s"' "$1" "$(js "$(printf '%s' "$_v" | sed 's#//[^@/]*@#//<redacted>@#')" 1000)"
+}
+finish "{\"env\":{$(v HTTP_PROXY),$(v http_proxy),$(v HTTPS_PROXY),$(v https_proxy),\
+$(v NO_PROXY),$(v no_proxy)}}"
+"""
+
 SCRIPTS: dict[str, str] = {
     "http01": HTTP01,
     "hairpin": HTTP01,
     "http01-backends": BACKENDS,
     "dns": DNS,
     "egress": EGRESS,
+    "account": ACCOUNT,
+    "no-proxy": NOPROXY,
 }
 
 

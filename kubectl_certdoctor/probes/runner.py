@@ -17,6 +17,7 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 from kubectl_certdoctor.errors import CertdoctorError
+from kubectl_certdoctor.options import DEFAULT_PROBE_IMAGE
 from kubectl_certdoctor.probes.base import (
     Cancelled,
     Params,
@@ -41,7 +42,7 @@ def run(
     vantages: dict[Vantage, str],
     api_client: Any = None,
     placements: dict[Vantage, PodPlacement] | None = None,
-    image: str = "nicolaka/netshoot:v0.13",
+    image: str = DEFAULT_PROBE_IMAGE,
     timeout: float | None = None,
     cancel: threading.Event | None = None,
 ) -> Generator[Progress | ProbeResult, None, None]:
@@ -146,8 +147,12 @@ def in_pods(
     env: dict[str, str],
     interpret: Callable[[Vantage, dict[str, Any]], VantageResult],
     script_id: str | None = None,
+    env_for: Callable[[Vantage, PodPlacement], tuple[dict[str, str], list[str]]] | None = None,
 ) -> dict[str, VantageResult]:
-    """Run this probe's script in every runnable pod vantage and interpret each JSON result."""
+    """Run this probe's script in every runnable pod vantage and interpret each JSON result.
+
+    ``env_for(vantage, placement)`` adds per-vantage env (e.g. the proxy decision made
+    with Go's rules from that pod's env) and evidence lines explaining it."""
     out: dict[str, VantageResult] = {}
     script = SCRIPTS[script_id or ctx.probe_id]
     env = {k: v for k, v in env.items() if v != ""}
@@ -162,13 +167,15 @@ def in_pods(
             continue
         ctx.check()
         t0 = time.monotonic()
+        extra_env, extra_ev = env_for(v, placement) if env_for is not None else ({}, [])
+        venv = {**env, **{k: x for k, x in extra_env.items() if x != ""}}
         deadline_s = int(max(10, min(300, ctx.remaining(300) - 5)))
         def emit(m: str, _v: str = v.value) -> None:
             ctx.progress(m, _v)
 
         try:
             outcome = run_pod(
-                ctx.api_client, placement, ctx.probe_id, v.value, script, env, ctx.image,
+                ctx.api_client, placement, ctx.probe_id, v.value, script, venv, ctx.image,
                 deadline_s, ctx.cancel, emit,
             )
         except Cancelled as e:
@@ -195,6 +202,7 @@ def in_pods(
             vr.raw = outcome.message
         if placement.origin:
             vr.evidence.append(f"pod placed like {placement.origin}")
+        vr.evidence += placement.notes + extra_ev
         vr.data.setdefault("pod", f"{outcome.namespace}/{outcome.name}")
         vr.elapsed = time.monotonic() - t0
         out[v.value] = vr

@@ -4,8 +4,10 @@ Each scenario is a ``v1 List`` YAML file next to this module (as ``kubectl get -
 prints it); ``index.yaml`` is the single source of truth for its title, story, namespace,
 capture time and the finding codes the rules must report. ``--demo`` and the tests load them
 through here. With ``now``, every timestamp is shifted by ``now - captured_at`` so a scenario
-looks freshly captured (a certificate "expiring in 30h" stays so); certificate PEMs are left
-alone. Loading never touches the network.
+looks freshly captured (a certificate "expiring in 30h" stays so); the certificates in the
+Secrets move with them (``_shift_pem``: same subject, issuer, key, serial and extensions,
+validity shifted, re-signed by a throwaway key), so a Secret's certificate never contradicts
+its Certificate's ``status.notAfter``. Loading never touches the network.
 """
 
 from __future__ import annotations
@@ -148,6 +150,59 @@ def _shift(node: Any, delta: timedelta) -> Any:
     return node
 
 
+def _shift_secrets(node: Any, delta: timedelta) -> None:
+    """Shift the validity of every certificate under ``node`` (in place): a Secret's
+    ``tls.crt``/``ca.crt``, a CertificateRequest's or Order's ``status.certificate``/``ca``
+    — any of those keys holding a base64 PEM certificate."""
+    if isinstance(node, list):
+        for v in node:
+            _shift_secrets(v, delta)
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            if k in _PEM_KEYS and isinstance(v, str) and v.startswith(_PEM_B64):
+                node[k] = _shift_pem(v, delta)
+            elif isinstance(v, (dict, list)):
+                _shift_secrets(v, delta)
+
+
+_PEM_KEYS = frozenset({"tls.crt", "ca.crt", "certificate", "ca"})
+#: base64 of "-----BEGIN CERTIFICATE" (a CSR is "-----BEGIN CERTIFICATE REQUEST": also
+#: matches, but does not parse as a certificate and is returned unchanged)
+_PEM_B64 = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FUR"
+
+
+@lru_cache(maxsize=256)
+def _shift_pem(b64: str, delta: timedelta) -> str:
+    """``b64`` (base64 of a PEM bundle) with every certificate's notBefore/notAfter moved
+    by ``delta``. Subject, issuer, public key, serial and extensions are kept, so every
+    rule reads the same certificate; only the signature (a throwaway key's) differs —
+    nothing in the diagnosis verifies signatures of a Secret's leaf. Anything that does
+    not parse is returned unchanged."""
+    import base64
+
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        pem = base64.b64decode(b64)
+        certs = x509.load_pem_x509_certificates(pem)
+    except Exception:
+        return b64
+    key = ec.generate_private_key(ec.SECP256R1())
+    out = b""
+    for c in certs:
+        b = (x509.CertificateBuilder()
+             .subject_name(c.subject).issuer_name(c.issuer).public_key(c.public_key())
+             .serial_number(c.serial_number)
+             .not_valid_before(c.not_valid_before_utc + delta)
+             .not_valid_after(c.not_valid_after_utc + delta))
+        for ext in c.extensions:
+            b = b.add_extension(ext.value, ext.critical)
+        out += b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+    return base64.b64encode(out).decode("ascii")
+
+
 def load(name: str, now: datetime | None = None) -> ObjectSet:
     """The scenario's objects; with ``now``, timestamps shifted as if captured at ``now``."""
     from kubectl_certdoctor.bundle import load_documents
@@ -158,6 +213,7 @@ def load(name: str, now: datetime | None = None) -> ObjectSet:
         delta = now - meta.captured_at
         if delta:
             docs = [_shift(d, delta) for d in docs]
+            _shift_secrets(docs, delta)
     objs = load_documents(docs, name=f"{name}.yaml")
     objs.source = f"demo:{name}"
     objs.context = f"demo:{name}"
@@ -245,3 +301,54 @@ def open_demo(name: str | None, now: datetime | None = None) -> ObjectSet:
         return objs
     raise UsageError(f"unknown demo scenario {name!r}",
                      hint="one of: all, " + ", ".join(names() + captured_names()))
+
+
+#: probes that read only the objects (no network): the demo and bundles run them for real
+OFFLINE_PROBES = frozenset({"account", "no-proxy"})
+
+
+@cache
+def _recorded() -> dict[str, dict[str, Any]]:
+    yaml, loader = _yaml()
+    doc = yaml.load(_read("recorded.yaml"), Loader=loader) or {}
+    return {str(k): dict(v) for k, v in doc.items()}
+
+
+def recorded(probe_id: str, namespace: str, name: str = "") -> tuple[str, dict[str, Any]] | None:
+    """(scenario, recorded result) of probe ``probe_id`` for an object of the scenario that
+    owns ``namespace`` (for a cluster-scoped object: the scenario that holds one named
+    ``name``), or None when the scenario recorded nothing for that probe."""
+    for scen, probes in _recorded().items():
+        if probe_id not in probes:
+            continue
+        if namespace:
+            if info(scen).namespace == namespace:
+                return scen, dict(probes[probe_id])
+        elif name and any(dig(o, "metadata", "name") == name and not dig(o, "metadata",
+                                                                         "namespace")
+                          for o in _raw_objects(scen)):
+            return scen, dict(probes[probe_id])
+    return None
+
+
+def _raw_objects(name: str) -> list[Obj]:
+    out: list[Obj] = []
+    for d in _raw(name):
+        if isinstance(d, dict) and isinstance(d.get("items"), list):
+            out += [o for o in d["items"] if isinstance(o, dict)]
+        elif isinstance(d, dict):
+            out.append(d)
+    return out
+
+
+def listing() -> str:
+    """``--demo list``: every scenario with its title, then the captured bundles."""
+    lines = ["Demo scenarios (kubectl certdoctor --demo NAME; no name opens them all):", ""]
+    width = max(len(n) for n in [*names(), *captured_names()]) + 2
+    for n in names():
+        lines.append(f"  {n:<{width}}{info(n).title}")
+    caps = captured_names()
+    if caps:
+        lines += ["", "Captured from cert-manager's real controller (the lab):", ""]
+        lines += [f"  {n}" for n in caps]
+    return "\n".join(lines) + "\n"

@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
-from textual.widgets import Tree
+from textual.widgets import Input, Tree
 from textual.widgets.tree import TreeNode
 
 from kubectl_certdoctor.analysis import Analysis
@@ -32,11 +33,13 @@ class CertTree(Tree[str]):
     """A ``Tree`` whose node data is the graph node id."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Move down", show=False),
-        Binding("k", "cursor_up", "Move up", show=False),
+        Binding("j", "cursor_down", "Move down", show=False, id="tree.cursor-down"),
+        Binding("k", "cursor_up", "Move up", show=False, id="tree.cursor-up"),
         # the screen decides (expand, open detail, go to parent); the Tree would scroll
-        Binding("right", "screen.right", "Expand, or open the detail", show=False),
-        Binding("left", "screen.left", "Collapse, or go to the parent", show=False),
+        Binding("right", "screen.right", "Expand, or open the detail", show=False,
+                id="tree.right"),
+        Binding("left", "screen.left", "Collapse, or go to the parent", show=False,
+                id="tree.left"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -55,8 +58,52 @@ class CertTree(Tree[str]):
         self._want_expanded: set[str] = set()
         #: ids whose rows are open: survives a row being filtered out and coming back
         self._expanded_ids: set[str] = set()
+        #: narrow terminal: short labels (see ``labels.node_label``); set by ``set_compact``
+        self.compact = False
 
     # -- public -----------------------------------------------------------------------
+
+    async def _on_key(self, event: events.Key) -> None:
+        """Keys typed right behind ``/`` or ``:`` were queued here before the box took the
+        focus (a fast typist, a paste without bracketed paste): hand them to the box, in
+        order, instead of running tree bindings with them."""
+        focused = self.screen.focused
+        if focused is not self and isinstance(focused, Input) and focused.display:
+            event.stop()
+            event.prevent_default()
+            focused.post_message(events.Key(event.key, event.character))
+            return
+        # open the box now, not when the binding runs (after every key already queued
+        # here): the keys behind it then take the branch above
+        bindings = self.screen._bindings.copy()
+        if self.app._keymap:  # remapped keys (keymap.toml), as Textual applies them
+            bindings.apply_keymap(self.app._keymap)
+        for b in bindings.key_to_bindings.get(event.key, []):
+            if b.action in ("filter", "command"):
+                event.stop()
+                event.prevent_default()
+                await self.screen.run_action(b.action)
+                return
+        await super()._on_key(event)
+
+    def set_compact(self, compact: bool) -> None:
+        """Switch label density (the screen calls it on resize) and relabel open rows."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self.restyle()
+
+    def restyle(self) -> None:
+        """Relabel every materialised row (density or theme changed)."""
+        self._keys.clear()
+        a = self.analysis
+        if a is not None:
+            for nid, tn in self._index.items():
+                n = a.graph.nodes.get(nid)
+                if n is not None:
+                    label = self._label(n, False)
+                    if label is not None:
+                        tn.set_label(label)
 
     def node_for(self, node_id: str) -> TreeNode[str] | None:
         return self._index.get(node_id)
@@ -77,6 +124,13 @@ class CertTree(Tree[str]):
         if analysis.changed is not None and old is not None and visible is None \
                 and self.visible_ids is None and list(forbidden or []) == self.forbidden:
             only = set(analysis.changed)
+            # rows above a changed node roll its trouble up: relabel them too
+            for g in (old.graph, analysis.graph):
+                for nid in list(only):
+                    n = g.nodes.get(nid)
+                    while n is not None and n.parent_id and n.parent_id not in only:
+                        only.add(n.parent_id)
+                        n = g.nodes.get(n.parent_id)
         self.analysis = analysis
         self.visible_ids = visible
         self.forbidden = list(forbidden or [])
@@ -143,9 +197,11 @@ class CertTree(Tree[str]):
         assert a is not None
         worst = a.worst(node)
         code = (worst.code, worst.severity) if worst is not None else None
-        blocked = a.blocker(node) if node.ref.kind == "Certificate" else None
+        blocked = a.blocker(node)
         bkey = (blocked[0].id, blocked[1].code) if blocked is not None else None
-        content: LabelKey = (node.status, node.reason, code, node.ref, node.obj is None, bkey)
+        shown = a.shown_status(node)
+        content: LabelKey = (node.status, node.reason, code, node.ref, node.obj is None, bkey,
+                             shown, self.compact)
         age: LabelKey = (node.age, int((a.now - node.age).total_seconds() // 60)
                          if node.age is not None else 0)
         old = self._keys.get(node.id)
@@ -156,7 +212,13 @@ class CertTree(Tree[str]):
         if old is not None and old == (content, age) and not flashing:
             return None
         self._keys[node.id] = (content, age)
-        return node_label(node, a.now, worst, flash=flashing, blocked=blocked)
+        return node_label(node, a.now, worst, flash=flashing, blocked=blocked, shown=shown,
+                          compact=self.compact, parent_ns=self._parent_ns(node))
+
+    def _parent_ns(self, node: Node) -> str:
+        a = self.analysis
+        p = a.graph.nodes.get(node.parent_id) if a is not None and node.parent_id else None
+        return p.ref.namespace if p is not None else ""
 
     def _reconcile(self, parent: TreeNode[str], kids: list[Node], flash: bool,
                    only: set[str] | None = None) -> None:
@@ -199,6 +261,9 @@ class CertTree(Tree[str]):
             if tn is None:
                 assert self.analysis is not None
                 grandkids = self._kids(node)
+                # a new row always gets its full label: the id may still have a key from a
+                # row under another parent that is dropped later in this pass (moved)
+                self._keys.pop(node.id, None)
                 label = self._label(node, flash) or node_label(node, self.analysis.now, None)
                 expand = (node.id in self._want_expanded or node.id in self._expanded_ids
                           or (parent is self.root and self._first_fill))
@@ -248,7 +313,9 @@ class CertTree(Tree[str]):
         stack = [tn]
         while stack:
             n = stack.pop()
-            if n.data is not None:
+            # a moved row may already have its new TreeNode (added earlier in this pass):
+            # forget the id only when it still points at the row being dropped
+            if n.data is not None and self._index.get(n.data) is n:
                 self._index.pop(n.data, None)
                 self._keys.pop(n.data, None)
                 self._flash_until.pop(n.data, None)
@@ -283,8 +350,9 @@ class CertTree(Tree[str]):
             tn = self._index.get(i)
             n = a.graph.nodes.get(i)
             if tn is not None and n is not None:
-                tn.set_label(node_label(n, a.now, a.worst(n), blocked=a.blocker(n)
-                                        if n.ref.kind == "Certificate" else None))
+                tn.set_label(node_label(n, a.now, a.worst(n), blocked=a.blocker(n),
+                                        shown=a.shown_status(n), compact=self.compact,
+                                        parent_ns=self._parent_ns(n)))
         if self._flash_until:
             self.set_timer(0.2, self._unflash)
 

@@ -18,6 +18,7 @@ from kubectl_certdoctor.backoff import certificate_backoff, human
 from kubectl_certdoctor.graph import Node, event_time, issuer_ref_of
 from kubectl_certdoctor.objects import (
     Obj,
+    ObjectSet,
     Ref,
     as_dict,
     as_list,
@@ -36,6 +37,7 @@ from kubectl_certdoctor.widgets.labels import (
     status_badge,
     where,
 )
+from kubectl_certdoctor.widgets.palette import sty
 
 
 @dataclass(frozen=True)
@@ -48,9 +50,20 @@ class Action:
     finding: Finding
     available: bool
     why: str = ""
+    #: one line: why this probe/fix, for this finding
+    because: str = ""
 
 
-def actions_for(findings: list[Finding], *, offline: bool, read_only: bool) -> list[Action]:
+def actions_for(findings: list[Finding], *, offline: bool, read_only: bool,
+                objs: ObjectSet | None = None, now: datetime | None = None,
+                demo: bool = False) -> list[Action]:
+    """The numbered probes and fixes of ``findings``. With ``objs``, each fix is planned
+    first (pure, from the objects already read): one that would change nothing is shown
+    greyed with that reason instead of being offered."""
+    from kubectl_certdoctor.fixes.registry import FIXES, judge
+    from kubectl_certdoctor.probes.registry import PROBES
+    from kubectl_certdoctor.scenarios import OFFLINE_PROBES, recorded
+
     out: list[Action] = []
     seen: set[tuple[str, str]] = set()
     for f in findings:
@@ -59,14 +72,30 @@ def actions_for(findings: list[Finding], *, offline: bool, read_only: bool) -> l
                 if (kind, i) in seen:
                     continue
                 seen.add((kind, i))
-                if offline:
+                acts, noop = True, ""
+                if kind == "fix" and objs is not None:
+                    acts, noop = judge(i, objs, f.object, now)
+                if not acts:
+                    ok, why = False, noop
+                elif offline and kind == "probe" and i in OFFLINE_PROBES:
+                    ok, why = True, "runs offline"  # reads the objects only: bundles too
+                elif offline and kind == "probe" and demo and recorded(
+                        i, f.object.namespace, f.object.name) is not None:
+                    ok, why = True, "recorded"  # the probe screen shows it marked RECORDED
+                elif offline:
                     ok, why = False, "offline: needs a live cluster"
                 elif kind == "fix" and read_only:
                     ok, why = False, "read-only"
                 else:
                     ok, why = True, ""
+                if kind == "fix":
+                    spec = FIXES.get(i)
+                    because = spec.title if spec is not None else ""
+                else:
+                    probe = PROBES.get(i)
+                    because = getattr(probe, "title", "") if probe is not None else ""
                 key = str(len(out) + 1) if len(out) < 9 else ""
-                out.append(Action(key, kind, i, f, ok, why))
+                out.append(Action(key, kind, i, f, ok, why, because))
     return out
 
 
@@ -80,7 +109,7 @@ def _fmt_time(value: object, now: datetime) -> Text:
 
 def _kv(rows: list[tuple[str, RenderableType | str]]) -> Table:
     t = Table.grid(padding=(0, 2))
-    t.add_column(style="bold cyan", no_wrap=True)
+    t.add_column(style=sty("bold cyan"), no_wrap=True)
     t.add_column(overflow="fold")
     for k, v in rows:
         t.add_row(k, v if not isinstance(v, str) else Text(v))
@@ -94,33 +123,40 @@ def _section(title: str) -> Text:
 def title(node: Node, a: Analysis) -> Text:
     t = Text()
     t.append_text(status_badge(node.status))
+    shown = a.shown_status(node) if node.obj is not None else node.status
+    if shown is not node.status:
+        # its own state, and the trouble rolled up from below (as its tree row shows it)
+        t.append(" · ")
+        t.append_text(status_badge(shown))
+        t.append(" below", style=sty(COLOUR.get(shown, "")))
     t.append("  ")
     t.append(node.ref.kind, style="dim")
     t.append(" ")
     t.append(where(node), style="bold")
     if node.reason:
         t.append("\n")
-        t.append(node.reason, style=COLOUR.get(node.status, ""))
+        t.append(node.reason, style=sty(COLOUR.get(node.status, "")))
     return t
 
 
 def actions_note(actions: list[Action]) -> Text | None:
     """One line saying why greyed actions cannot run (instead of repeating it per action)."""
-    whys = sorted({a.why for a in actions if not a.available and a.why})
+    whys = sorted({a.why for a in actions if not a.available and a.why
+                   and not a.why.startswith(("would change nothing", "cannot act"))})
     if not whys:
         return None
-    return Text("Greyed actions: " + "; ".join(whys) + ".", style="bright_black")
+    return Text("Greyed actions: " + "; ".join(whys) + ".", style=sty("bright_black"))
 
 
 def findings_block(findings: list[Finding], actions: list[Action]) -> RenderableType:
     if not findings:
-        return Text("No findings: nothing wrong was diagnosed for this object.", style="green")
+        return Text("No findings: nothing wrong was diagnosed for this object.", style=sty("green"))
     parts: list[RenderableType] = []
     for f in findings:
         head = Text()
-        head.append(f" {f.severity.value.upper()} ", style=SEVERITY_STYLE[f.severity])
+        head.append(f" {f.severity.value.upper()} ", style=sty(SEVERITY_STYLE[f.severity]))
         head.append(" ")
-        head.append(f.code, style=f"bold {SEVERITY_TEXT[f.severity]}")
+        head.append(f.code, style=sty(f"bold {SEVERITY_TEXT[f.severity]}"))
         head.append("  ")
         head.append(f.title, style="bold")
         parts.append(head)
@@ -134,14 +170,23 @@ def findings_block(findings: list[Finding], actions: list[Action]) -> Renderable
         for word, kind, ids in (("Confirm with", "probe", f.probes), ("Fix with", "fix", f.fixes)):
             if not ids:
                 continue
-            line = Text.assemble((f"{word}: ", "dim"))
+            parts.append(Text(f"{word}:", style="dim"))
             for i in ids:
                 act = next((a for a in actions if a.kind == kind and a.id == i), None)
                 key = f"[{act.key}] " if act is not None and act.key else ""
-                line.append(f"{key}{kind} {i}", style="bold" if act is None or act.available
-                            else "bright_black")
-                line.append("   ")
-            parts.append(line)
+                usable = act is None or act.available
+                line = Text("  ")
+                line.append(f"{key}{kind} {i}", style="bold" if usable else sty("bright_black"))
+                if act is not None and act.because:
+                    line.append(f" — {act.because}", style="" if usable else sty("bright_black"))
+                if act is not None and not act.available and act.why.startswith(
+                        ("would change nothing", "cannot act")):
+                    line.append(f"  ({act.why})", style=sty("yellow"))
+                elif act is not None and act.available and act.why == "recorded":
+                    line.append("  (demo: shows the recorded result)", style="italic")
+                elif act is not None and act.available and act.why == "runs offline":
+                    line.append("  (runs offline, on these objects)", style="italic")
+                parts.append(line)
         parts.append(Text(""))
     return Group(*parts)
 
@@ -158,7 +203,7 @@ def conditions_table(obj: Obj, now: datetime) -> RenderableType:
     t.add_column("Message", overflow="fold", ratio=1)
     for c in conds:
         st = text(c.get("status"))
-        style = {"True": "green", "False": "red"}.get(st, "yellow")
+        style = {"True": sty("green"), "False": sty("red")}.get(st, sty("yellow"))
         when = parse_time(c.get("lastTransitionTime"))
         t.add_row(text(c.get("type")), Text(st, style=style), text(c.get("reason")),
                   human(now - when) if when else "", Text(text(c.get("message"))))
@@ -198,7 +243,7 @@ def fields(node: Node, a: Analysis) -> RenderableType:
         if bo is not None:
             when = bo.next_attempt.strftime("%Y-%m-%dT%H:%M:%SZ")
             if bo.active:
-                nxt = Text.assemble((f"{when}  (in {human(bo.remaining)})", "bold yellow"),
+                nxt = Text.assemble((f"{when}  (in {human(bo.remaining)})", sty("bold yellow")),
                                     (f"  backoff {human(bo.delay)} ({bo.config.source})", "dim"))
             else:
                 nxt = Text(f"{when}  (due {human(-bo.remaining)} ago; retrying)", style="dim")
@@ -242,7 +287,7 @@ def fields(node: Node, a: Analysis) -> RenderableType:
             ("processing", text(st.get("processing")) or "false"),
             ("state", text(st.get("state")) or "-"),
             ("reason", Text(text(st.get("reason")) or "-",
-                            style=COLOUR.get(node.status, ""))),
+                            style=sty(COLOUR.get(node.status, "")))),
             ("url", text(spec.get("url")) or "-"),
         ]
         if http01:
@@ -309,7 +354,7 @@ def events_table(a: Analysis, ref: Ref) -> RenderableType:
         when = event_time(ev)
         typ = text(ev.get("type"))
         src = text(dig(ev, "source", "component")) or text(ev.get("reportingController"))
-        t.add_row(Text(typ, style="yellow" if typ == "Warning" else "green"),
+        t.add_row(Text(typ, style=sty("yellow") if typ == "Warning" else sty("green")),
                   text(ev.get("reason")), human(a.now - when) if when else "",
                   text(ev.get("count")) or "1", src, Text(text(ev.get("message") or
                                                                ev.get("note"))))
@@ -323,7 +368,7 @@ def _cert_rows(info: CertInfo, now: datetime) -> list[tuple[str, RenderableType 
         ("issuer", info.issuer or "-"),
         ("notBefore", _fmt_time(info.not_before.isoformat(), now)),
         ("notAfter", Text.assemble(_fmt_time(info.not_after.isoformat(), now),
-                                   (" EXPIRED", "bold red") if info.not_after <= now else "")),
+                                   (" EXPIRED", sty("bold red")) if info.not_after <= now else "")),
         ("serial", info.serial),
     ]
 
@@ -340,7 +385,7 @@ def related_block(node: Node, a: Analysis) -> RenderableType:
             why = "forbidden to read Secrets" if st and st.state == "forbidden" \
                 else "does not exist (yet)"
             parts.append(Text.assemble(("Secret ", "dim"), (f"{node.ref.namespace}/{sn}", "bold"),
-                                       (f"  {why}", "yellow")))
+                                       (f"  {why}", sty("yellow"))))
     for r in refs:
         obj = a.graph.objs.get(r.kind, r.namespace, r.name) or {}
         head = Text.assemble((f"{r.kind} ", "dim"),
@@ -352,11 +397,11 @@ def related_block(node: Node, a: Analysis) -> RenderableType:
                 rows = _cert_rows(info, a.now)
                 if node.ref.kind == "Certificate":
                     miss = spec_mismatches(info, node.obj)
-                    rows.append(("matches spec", Text("yes", style="green") if not miss
-                                 else Text("; ".join(miss), style="bold red")))
+                    rows.append(("matches spec", Text("yes", style=sty("green")) if not miss
+                                 else Text("; ".join(miss), style=sty("bold red"))))
                 parts.append(_kv(rows))
             elif isinstance(info, str):
-                parts.append(Text(f"  {info}", style="yellow"))
+                parts.append(Text(f"  {info}", style=sty("yellow")))
         elif r.kind == "Pod":
             parts.append(Text(f"  phase {text(dig(obj, 'status', 'phase')) or '?'}", style="dim"))
         elif r.kind == "Ingress":
@@ -387,13 +432,16 @@ def describe(node: Node, a: Analysis, actions: list[Action]) -> list[RenderableT
     blocked = a.blocker(node)
     if blocked is not None:
         bn, bf = blocked
-        out.append(Text.assemble(("Blocked by: ", "bold"), f"{bn.ref.kind} {where(bn)} — ",
-                                 (bf.code, SEVERITY_TEXT[bf.severity]), f"  {bf.title}",
+        word = "Failing below: " if node.ref.kind in ("Issuer", "ClusterIssuer") \
+            and bn is not node and bn.ref.kind not in ("Issuer", "ClusterIssuer") \
+            else "Blocked by: "
+        out.append(Text.assemble((word, "bold"), f"{bn.ref.kind} {where(bn)} — ",
+                                 (bf.code, sty(SEVERITY_TEXT[bf.severity])), f"  {bf.title}",
                                  ("   [b] go there", "dim")))
     out.append(_section(f"Findings ({len(fs)})"))
     if not fs and blocked is not None:
         out.append(Text("No finding on this object itself: what blocks it is named above.",
-                        style="yellow"))
+                        style=sty("yellow")))
     else:
         out.append(findings_block(fs, actions))
     note = actions_note(actions)

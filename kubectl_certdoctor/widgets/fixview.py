@@ -15,9 +15,10 @@ from rich.text import Text
 from kubectl_certdoctor.fixes.execute import RbacVerdict, RunResult
 from kubectl_certdoctor.fixes.model import FixPlan
 from kubectl_certdoctor.fixes.verify import VerifyResult
+from kubectl_certdoctor.widgets.palette import sty, syntax_theme
 
 METHOD_STYLE = {"DELETE": "bold red", "PATCH": "bold yellow", "PUT": "bold yellow",
-                "POST": "bold green"}
+                "POST": sty("bold green")}
 
 
 def plan_view(plan: FixPlan) -> RenderableType:
@@ -27,7 +28,7 @@ def plan_view(plan: FixPlan) -> RenderableType:
         Text.assemble(("target: ", "dim"), str(plan.target)),
     ]
     if plan.noop_reason:
-        parts.append(Text.assemble(("nothing to do: ", "bold yellow"), plan.noop_reason))
+        parts.append(Text.assemble(("nothing to do: ", sty("bold yellow")), plan.noop_reason))
     if plan.suggest:
         label = "try instead: " if plan.noop_reason else "see also: "
         parts.append(Text.assemble((label, "bold"), ", ".join(plan.suggest)))
@@ -41,22 +42,22 @@ def plan_view(plan: FixPlan) -> RenderableType:
                 line.append(f"  # {c.description}", style="dim")
             parts.append(line)
     for w in plan.warnings:
-        parts.append(Text.assemble(("warning: ", "bold yellow"), w))
+        parts.append(Text.assemble(("warning: ", sty("bold yellow")), w))
     for n in plan.notes:
         parts.append(Text(n))
     diff = plan.diff_text()
     if diff:
         parts.append(Text("Diff:", style="bold"))
-        parts.append(Syntax(diff, "diff", theme="ansi_dark", word_wrap=True))
+        parts.append(Syntax(diff, "diff", theme=syntax_theme(), word_wrap=True))
     return Group(*parts)
 
 
 def rbac_view(verdict: RbacVerdict) -> Text:
     if verdict.allowed:
         what = ", ".join(ck.describe() for ck in verdict.checks) or verdict.reason
-        return Text.assemble(("RBAC: allowed ", "bold green"), (f"({what})", "dim"))
-    return Text.assemble(("RBAC: not allowed — ", "bold red"), verdict.reason,
-                         ("\nnothing was sent: the fix is greyed out", "bright_black"))
+        return Text.assemble(("RBAC: allowed ", sty("bold green")), (f"({what})", "dim"))
+    return Text.assemble(("RBAC: not allowed — ", sty("bold red")), verdict.reason,
+                         ("\nnothing was sent: the fix is greyed out", sty("bright_black")))
 
 
 def run_view(title: str, result: RunResult) -> Text:
@@ -64,10 +65,10 @@ def run_view(title: str, result: RunResult) -> Text:
     out = Text()
     out.append(f"{title}: ", style="bold")
     out.append("ok" if result.ok else ("CONFLICT" if result.conflict else "FAILED"),
-               style="bold green" if result.ok else "bold red")
+               style=sty("bold green") if result.ok else sty("bold red"))
     for line in result.lines():
         out.append("\n  ")
-        out.append(line, style="" if not line.startswith(("FAILED", "CONFLICT")) else "red")
+        out.append(line, style="" if not line.startswith(("FAILED", "CONFLICT")) else sty("red"))
     return out
 
 
@@ -82,8 +83,8 @@ def verify_view(result: VerifyResult, *, done: bool) -> Text:
     for o in result.observations:
         out.append("\n  ")
         if o.met:
-            out.append("seen: ", style="bold green")
+            out.append("seen: ", style=sty("bold green"))
         else:
-            out.append("NOT seen: " if done else "waiting: ", style="bold yellow")
+            out.append("NOT seen: " if done else "waiting: ", style=sty("bold yellow"))
         out.append(f"{o.expectation.description} — {o.detail}")
     return out

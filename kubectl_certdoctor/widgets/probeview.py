@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from kubectl_certdoctor.probes.base import ProbeResult, Progress, VantageResult, Verdict
+from kubectl_certdoctor.widgets.palette import sty
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 VERDICT_STYLE = {Verdict.PASS: "bold green", Verdict.FAIL: "bold red",
@@ -21,15 +22,15 @@ def vantage_panel(vantage: str, reason: str, progress: list[Progress],
     """One column: greyed with the reason, streaming progress, or the vantage's verdict."""
     out = Text()
     if reason:
-        out.append(f"{vantage}\n", style="bold bright_black")
-        out.append(f"not available: {reason}", style="bright_black")
+        out.append(f"{vantage}\n", style=sty("bold bright_black"))
+        out.append(f"not available: {reason}", style=sty("bright_black"))
         return out
     out.append(f"{vantage}\n", style="bold")
     if result is not None:
         if result.skipped:
-            out.append(f"not run: {result.skipped}", style="bright_black")
+            out.append(f"not run: {result.skipped}", style=sty("bright_black"))
             return out
-        out.append(f"{result.verdict.value.upper()}", style=VERDICT_STYLE[result.verdict])
+        out.append(f"{result.verdict.value.upper()}", style=sty(VERDICT_STYLE[result.verdict]))
         out.append(f"  {result.elapsed:.1f}s\n", style="dim")
         out.append(result.summary + "\n")
         for e in result.evidence:
@@ -48,13 +49,13 @@ def vantage_panel(vantage: str, reason: str, progress: list[Progress],
 def verdict_view(result: ProbeResult) -> Text:
     """The overall verdict, what it confirms, and the evidence."""
     out = Text()
-    style = f"reverse {VERDICT_STYLE[result.verdict]}"
+    style = f"reverse {sty(VERDICT_STYLE[result.verdict])}"
     out.append(f" {result.verdict.value.upper()} ", style=style)
     out.append(f"  {result.probe}: ", style="bold")
     out.append(result.summary)
     out.append(f"  ({result.elapsed:.1f}s)", style="dim")
     if result.confirms:
-        out.append("\nconfirms: ", style="bold red")
+        out.append("\nconfirms: ", style=sty("bold red"))
         out.append(", ".join(result.confirms))
     for e in result.evidence:
         out.append("\n  • ", style="dim")
@@ -81,6 +82,6 @@ def log_view(progress: list[Progress]) -> Text:
     out = Text()
     for p in progress[-200:]:
         if p.vantage:
-            out.append(f"[{p.vantage}] ", style="cyan")
+            out.append(f"[{p.vantage}] ", style=sty("cyan"))
         out.append(p.message + "\n")
     return out

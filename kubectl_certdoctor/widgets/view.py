@@ -6,6 +6,7 @@ its chain.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from kubectl_certdoctor.analysis import Analysis
@@ -29,6 +30,34 @@ class ViewFilter:
     @property
     def active(self) -> bool:
         return bool(self.text or self.problems or self.namespace or self.kind)
+
+    @property
+    def regex(self) -> re.Pattern[str] | None:
+        """``~pattern``: a case-insensitive regular expression over name and namespace
+        (None when the text is not one, or does not compile: see ``regex_error``)."""
+        if not self.text.startswith("~"):
+            return None
+        try:
+            return re.compile(self.text[1:], re.IGNORECASE)
+        except re.error:
+            return None
+
+    @property
+    def regex_error(self) -> str:
+        if not self.text.startswith("~"):
+            return ""
+        try:
+            re.compile(self.text[1:])
+        except re.error as e:
+            return f"invalid regular expression: {e}"
+        return ""
+
+    def matches(self, name: str, namespace: str) -> bool:
+        if self.text.startswith("~"):
+            rx = self.regex
+            return rx is not None and bool(rx.search(name) or rx.search(namespace))
+        needle = self.text.lower()
+        return needle in name.lower() or needle in namespace.lower()
 
     def describe(self) -> str:
         parts = []
@@ -75,9 +104,7 @@ def visible_ids(a: Analysis, f: ViewFilter) -> tuple[set[str] | None, set[str]]:
                 _subtree(n, hit)
         narrow(_close_up(a, hit))
     if f.text:
-        needle = f.text.lower()
-        direct = {n.id for n in nodes
-                  if needle in n.ref.name.lower() or needle in n.ref.namespace.lower()}
+        direct = {n.id for n in nodes if f.matches(n.ref.name, n.ref.namespace)}
         hit = set()
         for i in direct:
             _subtree(a.graph.nodes[i], hit)

@@ -16,6 +16,9 @@ namespace deletion, ClusterRole aggregation, service accounts, root CA publisher
 endpoint slices). Workload controllers (deployment, replicaset, ...) and pod GC stay
 off on purpose: there is no kubelet, and they would overwrite the status that tests
 write through the status subresource, or delete pods bound to the tests' fake node.
+The Job and TTL-after-finished controllers run only while a real node needs them
+(:meth:`ControlPlane.start_job_controllers`, started by the ``node`` fixture): debug pods
+are Jobs, and their cleanup without the client is the TTL controller's.
 """
 
 from __future__ import annotations
@@ -55,6 +58,10 @@ CONTROLLERS = (
     "root-ca-certificate-publisher-controller",
     "endpointslice-controller",
 )
+
+#: started only with a real node (debug pods are Jobs cleaned up by ttlSecondsAfterFinished)
+JOB_CONTROLLERS = ("job-controller", "ttl-after-finished-controller")
+JOBS_KCM = "kube-controller-manager-jobs"
 
 #: what the restricted user may read: no orders, no challenges, no secrets
 VIEWER_RULES: list[dict[str, Any]] = [
@@ -189,7 +196,7 @@ class ControlPlane:
 
     def stop(self) -> None:
         """Stop every process (controller manager, API server, etcd) and wait for each."""
-        for name in ("kube-controller-manager", "kube-apiserver", "etcd"):
+        for name in (JOBS_KCM, "kube-controller-manager", "kube-apiserver", "etcd"):
             self._terminate(name)
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -430,24 +437,38 @@ class ControlPlane:
             if status not in (201, 409):
                 raise ControlPlaneError(f"creating {plural}/{VIEWER_ROLE}: {status} {out}")
 
-    def _start_controller_manager(self) -> None:
+    def start_job_controllers(self) -> None:
+        """A second controller manager running only the Job and TTL-after-finished
+        controllers (idempotent); :meth:`stop_job_controllers` stops it."""
+        if JOBS_KCM in self._procs:
+            return
+        self._start_controller_manager(JOBS_KCM, JOB_CONTROLLERS, free_port())
+
+    def stop_job_controllers(self) -> None:
+        self._terminate(JOBS_KCM)
+
+    def _start_controller_manager(self, name: str = "kube-controller-manager",
+                                  controllers: Sequence[str] = CONTROLLERS,
+                                  port: int = 0) -> None:
         certs = self.dir / "pki"
         kubeconfig = self.dir / "controller-manager.kubeconfig"
-        self._spawn("kube-controller-manager", [
+        port = port or self.kcm_port
+        extra = self.controller_manager_args if name == "kube-controller-manager" else ()
+        self._spawn(name, [
             str(self.bindir / "kube-controller-manager"),
             f"--kubeconfig={kubeconfig}",
             f"--authentication-kubeconfig={kubeconfig}",
             f"--authorization-kubeconfig={kubeconfig}",
             "--leader-elect=false", "--use-service-account-credentials=false",
-            f"--controllers={','.join(CONTROLLERS)}",
-            "--bind-address=127.0.0.1", f"--secure-port={self.kcm_port}",
-            f"--cert-dir={self.dir / 'kcm-certs'}",
+            f"--controllers={','.join(controllers)}",
+            "--bind-address=127.0.0.1", f"--secure-port={port}",
+            f"--cert-dir={self.dir / (name + '-certs')}",
             f"--root-ca-file={certs / 'ca.crt'}",
             f"--service-account-private-key-file={certs / 'sa.key'}",
             f"--service-cluster-ip-range={SERVICE_CIDR}",
             "--concurrent-gc-syncs=5", "--concurrent-namespace-syncs=5",
             "--profiling=false",
-            *self.controller_manager_args,
+            *extra,
         ])
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
@@ -455,13 +476,13 @@ class ControlPlane:
 
         def healthy() -> bool:
             try:
-                with urllib.request.urlopen(f"https://127.0.0.1:{self.kcm_port}/healthz",
+                with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz",
                                             timeout=2, context=ctx) as r:
                     return bool(r.status == 200)
             except OSError:
                 return False
 
-        self._wait("kube-controller-manager", healthy, 60)
+        self._wait(name, healthy, 60)
 
     # ------------------------------------------------------------------ processes
 

@@ -192,6 +192,10 @@ class ConnectProxy(_Stoppable):
                     headers.append(h)
                 method, target, _ = ([*line.split(" ", 2), "", "", ""])[:3]
                 outer.requests.append(f"{method} {target}")
+                for h in headers:
+                    name, _, value = h.decode("latin-1").partition(":")
+                    if name.strip().lower() == "proxy-authorization":
+                        outer.auth.append(value.strip())
                 if method == "CONNECT":
                     dest = routes.get(target)
                     if dest is None:
@@ -219,6 +223,8 @@ class ConnectProxy(_Stoppable):
                 self.wfile.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
 
         self.requests: list[str] = []
+        #: every Proxy-Authorization header received ("Basic <base64>")
+        self.auth: list[str] = []
         self.server = socketserver.ThreadingTCPServer((host, 0), Handler)
         self.server.daemon_threads = True
         self.host, self.port = host, self.server.server_address[1]

@@ -65,5 +65,7 @@ async def open_action(pilot: Pilot[Any], app: CertDoctorApp, f: Finding, kind: s
     assert act is not None and act.key, [(x.key, x.kind, x.id) for x in acts]
     await pilot.press(act.key)
     want = "ProbeScreen" if kind == "probe" else "FixScreen"
-    await wait_until(pilot, lambda: type(app.screen).__name__ == want, 5, want)
-    return app.screen
+    # the first debug pod of a session asks first (PodConfirmScreen, over the probe screen)
+    await wait_until(pilot, lambda: type(app.screen).__name__ in (want, "PodConfirmScreen"),
+                     5, want)
+    return next(s for s in reversed(app.screen_stack) if type(s).__name__ == want)
