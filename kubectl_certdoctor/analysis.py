@@ -22,10 +22,10 @@ from kubectl_certdoctor.graph_patch import Patch, patch_graph
 from kubectl_certdoctor.objects import ObjectSet, Ref
 from kubectl_certdoctor.rules import (
     CHAIN_RULES,
-    drop_consequences,
     findings_by_object,
     run_rules,
     sort_key,
+    step_back,
     wide_and_fallback,
 )
 from kubectl_certdoctor.rules.finding import Finding, Severity
@@ -125,11 +125,9 @@ class Analysis:
         below = self._below(node)
         if below.failing:
             return Status.FAILED
-        if node.ref.kind == "Certificate" and own is not Status.READY:
-            issuer = self.graph.parent(node)
-            if issuer is not None and (issuer.status in PROBLEM or any(
-                    f.severity is Severity.ERROR for f in self.by_object.get(issuer.ref, ()))):
-                return Status.FAILED
+        if node.ref.kind == "Certificate" and behind_failing_issuer(node, self.graph,
+                                                                   self.by_object):
+            return Status.FAILED
         if own is Status.WARNING or below.warning:
             return Status.WARNING
         return own
@@ -155,7 +153,7 @@ def analyse(objs: ObjectSet, states: dict[str, SourceState], now: datetime) -> A
     """Graph + findings + counts (pure; run off the UI thread)."""
     graph = build_graph(objs, now)
     chain = run_rules(graph, now, CHAIN_RULES)
-    findings = sorted(drop_consequences([*chain, *wide_and_fallback(graph, now, chain)]),
+    findings = sorted(step_back([*chain, *wide_and_fallback(graph, now, chain)]),
                       key=sort_key)
     by_object = findings_by_object(findings)
     counts: Counter[str] = Counter(bucket(n, graph, by_object)
@@ -176,15 +174,22 @@ def _version(objs: ObjectSet) -> str:
     return str(cv[0]) if cv else ""
 
 
+def behind_failing_issuer(cert: Node, graph: Graph,
+                          by_object: dict[Ref, list[Finding]]) -> bool:
+    """A Certificate that is not Ready under an issuer that is failed, missing or has an
+    error finding: stuck behind it (the header count and the row glyph share this)."""
+    issuer = graph.parent(cert)
+    return issuer is not None and cert.status is not Status.READY and (
+        issuer.status in PROBLEM or any(f.severity is Severity.ERROR
+                                        for f in by_object.get(issuer.ref, ())))
+
+
 def _chain_failing(cert: Node, graph: Graph, by_object: dict[Ref, list[Finding]]) -> bool:
     """A Certificate counts as failing when it, anything issuing it, or (while it is not
     ready) its issuer is failed or has an error finding: a Challenge stuck on a 404 makes
     its Certificate "failing"."""
-    issuer = graph.parent(cert)
-    if issuer is not None and cert.status is not Status.READY and (
-            issuer.status in PROBLEM or any(f.severity is Severity.ERROR
-                                            for f in by_object.get(issuer.ref, ()))):
-        return True  # stuck behind a broken or missing issuer
+    if behind_failing_issuer(cert, graph, by_object):
+        return True
     return any(n.status in PROBLEM or any(f.severity is Severity.ERROR
                                           for f in by_object.get(n.ref, ()))
                for n in subtree(cert))
@@ -276,7 +281,7 @@ class Analyser:
         chain = [*self._other, *(f for fs in chains.values() for f in fs)]
         # wide rules and the fallback read across chains: they run over the whole graph
         # every time (cheap), so a finding they drop or add anywhere is never stale
-        findings = sorted(drop_consequences([*chain, *wide_and_fallback(g, now, chain)]),
+        findings = sorted(step_back([*chain, *wide_and_fallback(g, now, chain)]),
                           key=sort_key)
         by_object = findings_by_object(findings)
         old_by_object = self.last.by_object

@@ -150,49 +150,47 @@ def run_rules(graph: Graph, now: datetime, rules: Iterable[Rule] = RULES) -> lis
     for rule in rules:
         out.extend(rule(graph, now))
     if rules is RULES:
-        out = drop_consequences(step_back(out))
+        out = step_back(out)
         out.extend(stuck.unexplained(graph, now, out))
     attach_targets(graph, out)
     return sorted(out, key=sort_key)
 
 
-#: generic codes that step back when a more specific error names the cause on the same
-#: object (an issuer whose Ready=False is explained by VAULT_AUTH_FAILED needs no second,
-#: vaguer error). Both are wide rules, so the filter sees the same findings on the full and
-#: the incremental path.
-GENERIC_CODES = frozenset({"ISSUER_NOT_READY"})
-
-
-def step_back(findings: list[Finding]) -> list[Finding]:
-    """Drop a generic finding where a specific error is reported on the same object."""
-    specific = {f.object for f in findings
-                if f.code not in GENERIC_CODES and f.severity is Severity.ERROR}
-    return [f for f in findings if f.code not in GENERIC_CODES or f.object not in specific]
-
-
-#: a code that is only a consequence of a cause named on the same object steps back for it:
-#: the self-check's 5xx when the solver Pod is not running (rules/solver_pods.py); a
-#: renewal window too short for retries when the Certificate already renews in a loop.
-#: Applied to chain and wide findings together, by ``run_rules`` and by analysis.py on the
-#: full and the incremental path alike.
-CONSEQUENCES: dict[str, frozenset[str]] = {
+#: a finding that is only a vaguer name or a consequence of a cause reported on the same
+#: object steps back for it: the generic ISSUER_NOT_READY for any other error on the issuer
+#: (VAULT_AUTH_FAILED, CA_ISSUER_SECRET_NOT_FOUND…: ``ANY_ERROR``); the self-check's 5xx when
+#: the solver Pod is not running (rules/solver_pods.py); a renewal window too short for
+#: retries when the Certificate already renews in a loop. Applied to chain and wide findings
+#: together, by ``run_rules`` and by analysis.py on the full and the incremental path alike.
+ANY_ERROR: frozenset[str] = frozenset({"*"})
+STEPS_BACK_FOR: dict[str, frozenset[str]] = {
+    "ISSUER_NOT_READY": ANY_ERROR,
     "HTTP01_SELF_CHECK_WRONG_STATUS": frozenset({"HTTP01_SOLVER_POD_NOT_RUNNING"}),
     "RENEW_BEFORE_TOO_SHORT": frozenset({"CERTIFICATE_RENEWAL_LOOP"}),
 }
 
 
-def drop_consequences(findings: list[Finding]) -> list[Finding]:
-    """Drop a consequence finding where its cause is reported on the same object (a 5xx
-    self-check only: a 403/401 has a cause of its own)."""
+def _has_own_cause(f: Finding) -> bool:
+    """A 403/401 self-check has a cause of its own, whatever the solver Pod does."""
+    return f.code == "HTTP01_SELF_CHECK_WRONG_STATUS" and \
+        not str(f.data.get("status", "")).startswith("5")
+
+
+def step_back(findings: list[Finding]) -> list[Finding]:
+    """Drop the findings ``STEPS_BACK_FOR`` names where their cause is on the same object."""
     causes = {(f.object, f.code) for f in findings}
+    errors = {f.object for f in findings
+              if f.severity is Severity.ERROR and f.code not in STEPS_BACK_FOR}
 
-    def consequence(f: Finding) -> bool:
-        if f.code == "HTTP01_SELF_CHECK_WRONG_STATUS" and \
-                not str(f.data.get("status", "")).startswith("5"):
+    def steps_back(f: Finding) -> bool:
+        wanted = STEPS_BACK_FOR.get(f.code)
+        if wanted is None or _has_own_cause(f):
             return False
-        return any((f.object, c) in causes for c in CONSEQUENCES.get(f.code, ()))
+        if "*" in wanted:
+            return f.object in errors
+        return any((f.object, c) in causes for c in wanted)
 
-    return [f for f in findings if not consequence(f)]
+    return [f for f in findings if not steps_back(f)]
 
 
 def wide_and_fallback(graph: Graph, now: datetime, chain: Iterable[Finding]) -> list[Finding]:
@@ -201,7 +199,6 @@ def wide_and_fallback(graph: Graph, now: datetime, chain: Iterable[Finding]) -> 
     out: list[Finding] = []
     for rule in WIDE_RULES:
         out.extend(rule(graph, now))
-    out = step_back(out)
     out.extend(stuck.unexplained(graph, now, [*chain, *out]))
     attach_targets(graph, out)
     return out
@@ -223,5 +220,5 @@ def worst(findings: Iterable[Finding]) -> Severity | None:
     return best
 
 
-__all__ = ["CHAIN_RULES", "RULES", "WIDE_RULES", "Finding", "Severity", "drop_consequences",
-           "findings_by_object", "run_rules", "wide_and_fallback", "worst"]
+__all__ = ["CHAIN_RULES", "RULES", "WIDE_RULES", "Finding", "Severity",
+           "findings_by_object", "run_rules", "step_back", "wide_and_fallback", "worst"]
