@@ -42,6 +42,7 @@ from typing import Any
 import yaml
 
 from tests.support.pki import CA, KeyPair, service_account_key
+from tests.support.procs import Supervisor
 
 REPO = Path(__file__).resolve().parents[2]
 ADMIN_USER = "certdoctor-admin"
@@ -123,7 +124,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class ControlPlane:
+class ControlPlane(Supervisor):
     """One etcd, kube-apiserver and kube-controller-manager; ``start()`` / ``stop()``.
 
     ``workdir`` defaults to a fresh temporary directory (removed by ``stop()``); a
@@ -137,6 +138,8 @@ class ControlPlane:
     CRDs installed after cert-manager's: the shared control plane serves no Gateway API
     on purpose, so only a private control plane asks for it.
     """
+
+    error = ControlPlaneError
 
     def __init__(self, workdir: Path | str | None = None, *, bindir: Path | None = None,
                  apiserver_args: Sequence[str] = (),
@@ -514,29 +517,6 @@ class ControlPlane:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
 
-    def log_tail(self, name: str, lines: int = 40) -> str:
-        path = self.dir / f"{name}.log"
-        if not path.exists():
-            return "(no log)"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-    def _wait(self, name: str, check: Callable[[], bool], timeout: float,
-              what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        delay = 0.05
-        while time.monotonic() < deadline:
-            proc = self._procs.get(name)
-            if proc is not None and proc.poll() is not None:
-                raise ControlPlaneError(
-                    f"{name} exited with code {proc.returncode} during startup; "
-                    f"log {self.dir / (name + '.log')}:\n{self.log_tail(name)}")
-            if check():
-                return
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
-        raise ControlPlaneError(
-            f"timed out after {timeout:.0f}s waiting for {what or name}; "
-            f"log {self.dir / (name + '.log')}:\n{self.log_tail(name)}")
 
     def _admin_ssl(self) -> ssl.SSLContext:
         if self._ssl is None:

@@ -50,6 +50,7 @@ from typing import Any
 import yaml
 
 from tests.support.controlplane import REPO, ControlPlane, _pdeathsig, free_port
+from tests.support.procs import Supervisor
 
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CNI_BIN_DIR = "/usr/lib/cni"
@@ -96,8 +97,10 @@ def pick_subnet() -> ipaddress.IPv4Network:
     raise NodeError("no free 10.x.y.0/24 for the test node's bridge")
 
 
-class Node:
+class Node(Supervisor):
     """One kubelet + containerd + CNI bridge registered to ``cp``; ``start()`` / ``stop()``."""
+
+    error = NodeError
 
     def __init__(self, workdir: Path, cp: ControlPlane, api_client: Any, *,
                  bindir: Path | None = None, die_with_parent: bool = True) -> None:
@@ -516,27 +519,6 @@ oom_score = 0
                     os.kill(proc.pid, signal.SIGKILL)
                 proc.wait(10)
 
-    def log_tail(self, name: str, lines: int = 40) -> str:
-        path = self.dir / f"{name}.log"
-        if not path.exists():
-            return "(no log)"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-    def _wait(self, name: str, check: Callable[[], bool], timeout: float,
-              what: str = "") -> None:
-        deadline = time.monotonic() + timeout
-        delay = 0.05
-        while time.monotonic() < deadline:
-            proc = self._procs.get(name)
-            if proc is not None and proc.poll() is not None:
-                raise NodeError(f"{name} exited with code {proc.returncode} during start-up; "
-                                f"log {self.dir / (name + '.log')}:\n{self.log_tail(name)}")
-            if check():
-                return
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.5)
-        raise NodeError(f"timed out after {timeout:.0f}s waiting for {what or name}; "
-                        f"log {self.dir / (name + '.log')}:\n{self.log_tail(name)}")
 
 
 def controller_deployment(namespace: str, env: dict[str, str]) -> dict[str, Any]:
