@@ -20,7 +20,9 @@ from tests.support.diagnosis import (
     NOW,
     certificate,
     challenge,
+    codes,
     cond,
+    findings,
     issuer,
     meta,
     objset,
@@ -28,14 +30,6 @@ from tests.support.diagnosis import (
     request,
     ts,
 )
-
-
-def findings(*objs: Obj) -> list[Finding]:
-    return run_rules(build_graph(objset(*objs), NOW), NOW)
-
-
-def codes(*objs: Obj) -> set[str]:
-    return {f.code for f in findings(*objs)}
 
 
 def one(code: str, *objs: Obj) -> Finding:

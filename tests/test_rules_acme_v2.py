@@ -10,20 +10,18 @@ from typing import Any
 
 import pytest
 
-from kubectl_certdoctor.graph import build_graph
 from kubectl_certdoctor.objects import Obj
-from kubectl_certdoctor.rules import run_rules
 from kubectl_certdoctor.rules.acme_solvers import compare_domain_name, pick
 from kubectl_certdoctor.rules.finding import Finding, Severity
 from tests.support.diagnosis import (
-    NOW,
     certificate,
     challenge,
+    codes,
     cond,
     event,
+    findings,
     issuer,
     meta,
-    objset,
     order,
     request,
     ts,
@@ -31,14 +29,6 @@ from tests.support.diagnosis import (
 from tests.test_rules import HEALTHY, acme_issuer, deployment
 
 V = "quay.io/jetstack/cert-manager-controller:"
-
-
-def findings(*objs: Obj) -> list[Finding]:
-    return run_rules(build_graph(objset(*objs), NOW), NOW)
-
-
-def codes(*objs: Obj) -> set[str]:
-    return {f.code for f in findings(*objs)}
 
 
 def one(code: str, *objs: Obj) -> Finding:

@@ -7,11 +7,17 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-from kubectl_certdoctor.graph import build_graph
 from kubectl_certdoctor.objects import Obj
-from kubectl_certdoctor.rules import run_rules
 from kubectl_certdoctor.rules.finding import Finding, Severity
-from tests.support.diagnosis import NOW, certificate, cond, issuer, meta, objset, ts
+from tests.support.diagnosis import (
+    certificate,
+    codes,
+    cond,
+    findings,
+    issuer,
+    meta,
+    ts,
+)
 
 CA_PEM = b"-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
 OTHER_PEM = b"-----BEGIN CERTIFICATE-----\nMIIBother\n-----END CERTIFICATE-----\n"
@@ -85,14 +91,6 @@ def ca_secret(pem: bytes = CA_PEM) -> Obj:
 
 STUCK_CERT = certificate("web", ready="False", message="Issuing certificate as Secret does "
                          "not exist")
-
-
-def findings(*objs: Obj) -> list[Finding]:
-    return run_rules(build_graph(objset(*objs), NOW), NOW)
-
-
-def codes(*objs: Obj) -> set[str]:
-    return {f.code for f in findings(*objs)}
 
 
 def one(code: str, *objs: Obj) -> Finding:

@@ -14,26 +14,24 @@ from typing import Any
 
 import pytest
 
-from kubectl_certdoctor.graph import build_graph
 from kubectl_certdoctor.objects import Obj
-from kubectl_certdoctor.rules import run_rules
 from kubectl_certdoctor.rules.dns01_provider import classify, solver_of
 from kubectl_certdoctor.rules.finding import Finding, Severity
 from tests.support.diagnosis import (
-    NOW,
     apiservice,
     certificate,
     challenge,
+    codes,
     controller,
     dns01_chain,
     issuer,
-    objset,
     order,
     present_error,
     request,
     secret,
     ts,
 )
+from tests.support.diagnosis import findings as run
 
 FALLBACK = "ISSUANCE_STUCK_UNRECOGNISED"
 CH = "web-1-1-0"
@@ -58,14 +56,6 @@ RFC2136 = {"dns01": {"rfc2136": {"nameserver": "10.0.0.53:53", "tsigKeyName": "c
                                      "name": "tsig-secret", "key": "tsig-secret-key"}}}}
 WEBHOOK = {"dns01": {"webhook": {"groupName": "acme.example.com", "solverName": "dnspod",
                                  "config": {}}}}
-
-
-def run(*objs: Obj) -> list[Finding]:
-    return run_rules(build_graph(objset(*objs), NOW), NOW)
-
-
-def codes(*objs: Obj) -> set[str]:
-    return {f.code for f in run(*objs)}
 
 
 def one(code: str, *objs: Obj) -> Finding:

@@ -25,8 +25,10 @@ from kubectl_certdoctor.rules.issuer_setup import tls_failure
 from tests.support.diagnosis import (
     NOW,
     certificate,
+    codes,
     cond,
     controller,
+    findings,
     issuer,
     meta,
     objset,
@@ -40,18 +42,10 @@ CODES = ("ISSUER_SERVER_TLS_UNTRUSTED", "CA_ISSUER_SECRET_NOT_FOUND",
 STUCK = "ISSUANCE_STUCK_UNRECOGNISED"
 
 
-def findings(*objs: Obj) -> list[Finding]:
-    return run_rules(build_graph(objset(*objs), NOW), NOW)
-
-
 def one(code: str, *objs: Obj) -> Finding:
     found = [f for f in findings(*objs) if f.code == code]
     assert len(found) == 1, [(f.code, f.title) for f in findings(*objs)]
     return found[0]
-
-
-def codes(*objs: Obj) -> set[str]:
-    return {f.code for f in findings(*objs)}
 
 
 def stuck_cert(iss: str, kind: str = "Issuer", ns: str = "default") -> Obj:

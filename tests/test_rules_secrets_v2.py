@@ -16,35 +16,26 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kubectl_certdoctor.graph import build_graph
 from kubectl_certdoctor.objects import Obj, Ref
-from kubectl_certdoctor.rules import run_rules
 from kubectl_certdoctor.rules.finding import Finding, Severity
 from kubectl_certdoctor.rules.renewal import renew_before
 from kubectl_certdoctor.versions import Version
 from tests.support.diagnosis import (
     NOW,
     certificate,
+    codes,
     cond,
     event,
+    findings,
     issuer,
     meta,
-    objset,
     request,
     ts,
 )
 
 
-def findings(*objs: Obj) -> list[Finding]:
-    return run_rules(build_graph(objset(*objs), NOW), NOW)
-
-
 def of(code: str, *objs: Obj) -> list[Finding]:
     return [f for f in findings(*objs) if f.code == code]
-
-
-def codes(*objs: Obj) -> set[str]:
-    return {f.code for f in findings(*objs)}
 
 
 def deployment(version: str = "v1.21.1", args: list[str] | None = None) -> Obj:

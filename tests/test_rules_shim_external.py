@@ -10,33 +10,23 @@ from typing import Any
 
 import pytest
 
-from kubectl_certdoctor.graph import build_graph
 from kubectl_certdoctor.objects import Obj
-from kubectl_certdoctor.rules import run_rules
 from kubectl_certdoctor.rules.finding import Finding, Severity
 from tests.support.diagnosis import (
-    NOW,
     certificate,
+    codes,
     cond,
     controller,
     event,
+    findings,
     issuer,
     meta,
-    objset,
     owner,
     request,
     ts,
 )
 
 STUCK = "ISSUANCE_STUCK_UNRECOGNISED"
-
-
-def findings(*objs: Obj) -> list[Finding]:
-    return run_rules(build_graph(objset(*objs), NOW), NOW)
-
-
-def codes(*objs: Obj) -> set[str]:
-    return {f.code for f in findings(*objs)}
 
 
 def one(code: str, *objs: Obj) -> Finding:

@@ -13,27 +13,25 @@ from typing import Any
 
 import pytest
 
-from kubectl_certdoctor.graph import build_graph
 from kubectl_certdoctor.objects import Obj
-from kubectl_certdoctor.rules import run_rules
 from kubectl_certdoctor.rules.dns01_config import placeholders
 from kubectl_certdoctor.rules.finding import Finding, Severity
 from kubectl_certdoctor.rules.solver_pods import rejection, webhook_denials_only_pod
 from tests.support.diagnosis import (
-    NOW,
     certificate,
     challenge,
+    codes,
     cond,
     controller,
     dns01_chain,
     event,
     issuer,
-    objset,
     order,
     present_error,
     request,
     solver_pod,
 )
+from tests.support.diagnosis import findings as run
 
 FALLBACK = "ISSUANCE_STUCK_UNRECOGNISED"
 CH = "web-1-1-0"
@@ -41,14 +39,6 @@ POD_REJECTED = "HTTP01_SOLVER_POD_REJECTED"
 NOT_RUNNING = "HTTP01_SOLVER_POD_NOT_RUNNING"
 CNAME = "DNS01_CNAME_NOT_FOLLOWED"
 CONFIG = "DNS01_PROVIDER_CONFIG_INVALID"
-
-
-def run(*objs: Obj) -> list[Finding]:
-    return run_rules(build_graph(objset(*objs), NOW), NOW)
-
-
-def codes(*objs: Obj) -> set[str]:
-    return {f.code for f in run(*objs)}
 
 
 def one(code: str, *objs: Obj) -> Finding:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from kubectl_certdoctor.objects import Obj, ObjectSet
+from kubectl_certdoctor.rules.finding import Finding
 
 NOW = datetime(2026, 11, 23, 7, 0, 0, tzinfo=UTC)
 
@@ -204,3 +205,16 @@ def solver_pod(ch_name: str, ns: str = "default", waiting: str = "", message: st
             "spec": {"containers": [{"name": "acmesolver", "image": image}],
                      "restartPolicy": "OnFailure"},
             "status": status}
+
+
+def findings(*objs: Obj) -> list[Finding]:
+    """Every rule's findings over these objects, judged at ``NOW``."""
+    from kubectl_certdoctor.graph import build_graph
+    from kubectl_certdoctor.rules import run_rules
+
+    return run_rules(build_graph(objset(*objs), NOW), NOW)
+
+
+def codes(*objs: Obj) -> set[str]:
+    """The finding codes over these objects, judged at ``NOW``."""
+    return {f.code for f in findings(*objs)}
