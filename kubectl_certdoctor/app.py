@@ -215,7 +215,12 @@ class CertDoctorApp(App[int]):
 
     def _apply(self, a: Analysis) -> None:
         self._building = False
-        self._next_pass = time.monotonic() + min(self._pass_seconds, MAX_PASS_GAP)
+        # while kinds are still listing (each first LIST is a full pass, and the tree is
+        # held back meanwhile: screens/tree.py) passes wait the longest gap, so the watch
+        # threads and the analysis leave the UI thread its share of the GIL
+        syncing = any(st.state == "syncing" for st in a.states.values())
+        gap = MAX_PASS_GAP if syncing else min(self._pass_seconds, MAX_PASS_GAP)
+        self._next_pass = time.monotonic() + gap
         self.analysis = a
         self.generation += 1
         DetailScreen = _screen("detail", "DetailScreen")
