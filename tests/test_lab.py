@@ -363,7 +363,9 @@ def test_teardown_stops_everything_and_leaks_no_namespace(running: PrivateLab) -
     core = client.CoreV1Api(running.api)
     ours = {s.namespace for s in ls.SCENARIOS} | {ls.CLUSTER_RESOURCE_NAMESPACE}
     assert ours <= {ns.metadata.name for ns in core.list_namespace().items if ns.metadata}
-    left = ls.delete_scenarios(running.api)
+    # generous: under a loaded machine the namespace controller takes its time (finalizers
+    # are stripped after 8 s anyway); a real leak still fails below
+    left = ls.delete_scenarios(running.api, timeout=150)
     assert left == [], f"namespaces not deleted: {left}"
     names = {ns.metadata.name for ns in core.list_namespace().items if ns.metadata}
     assert not names & ours

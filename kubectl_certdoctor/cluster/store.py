@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from kubectl_certdoctor.cluster import secretrefs
 from kubectl_certdoctor.cluster.changelog import ChangeLog, Changes
 from kubectl_certdoctor.cluster.watch import KindWatcher
-from kubectl_certdoctor.kinds import ALL_KINDS, SECRET, Kind, for_view
+from kubectl_certdoctor.kinds import ALL_KINDS, CERT_MANAGER_KINDS, SECRET, Kind, for_view
 from kubectl_certdoctor.objects import Obj, ObjectSet, dig, name, namespace, text
 
 if TYPE_CHECKING:
@@ -47,12 +47,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: watch states whose kind's objects are unknown, not absent (``ObjectSet.unseen``)
-UNSEEN_STATES = frozenset({"forbidden", "error"})
+#: watch states whose kind's objects are unknown, not absent (``ObjectSet.unseen``):
+#: a kind still on its first LIST is as unknown as a forbidden one
+UNSEEN_STATES = frozenset({"syncing", "forbidden", "error"})
 #: states in which a kind has given its first answer (``synced`` waits for these)
 SETTLED = frozenset({"live", "forbidden", "missing", "error"})
 #: watches the Secret watcher waits for: they name the Secrets to fetch
 _REF_WATCHES = frozenset(secretrefs.REF_KINDS | {"Deployment", "Deployment/legacy"})
+#: watches whose first LIST goes first: the tree's own kinds, and the controller's
+#: Deployments (small; they name the Secrets to fetch and the version the rules need)
+_FIRST_WATCHES = frozenset({k.watch for k in CERT_MANAGER_KINDS} | {"Deployment",
+                                                                      "Deployment/legacy"})
 _FETCH_WORKERS = 4
 
 Key = tuple[str, str]
@@ -116,6 +121,7 @@ class Store:
         self._fetched_direct: set[Key] = set()
         self._crns: str | None = None
         self._refs_ready = threading.Event()
+        self._first_ready = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
         self._started = False
 
@@ -128,8 +134,11 @@ class Store:
         self._started = True
         if not any(k.watch in _REF_WATCHES for k in self.kinds):
             self._refs_ready.set()
+        if not any(k.watch in _FIRST_WATCHES for k in self.kinds):
+            self._first_ready.set()
         for k in self.kinds:
-            before = self._wait_for_refs if k.watch == SECRET.watch else None
+            before = self._wait_for_refs if k.watch == SECRET.watch else \
+                None if k.watch in _FIRST_WATCHES else self._wait_for_first
             w = KindWatcher(self.conn, k, self.namespace, self, watch_timeout=self.watch_timeout,
                             retry_interval=self.retry_interval, stopped=self._stopped,
                             before_first_list=before)
@@ -141,6 +150,7 @@ class Store:
         """End every watcher: sockets are shut down, so this takes milliseconds."""
         self._stopped.set()
         self._refs_ready.set()
+        self._first_ready.set()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         for w in self._watchers.values():
@@ -324,8 +334,12 @@ class Store:
             settled = all(s.state in SETTLED for s in self._states.values())
             refs_settled = all(s.state in SETTLED for k, s in self._states.items()
                                if k in _REF_WATCHES)
+            first_settled = all(s.state in SETTLED for k, s in self._states.items()
+                                if k in _FIRST_WATCHES)
         if refs_settled:
             self._refs_ready.set()
+        if first_settled:
+            self._first_ready.set()
         if settled:
             self.synced.set()
         self._notify(kind.name)
@@ -565,6 +579,14 @@ class Store:
     def _wait_for_refs(self) -> None:
         """The Secret watcher's first LIST waits (bounded) for the referencing kinds."""
         self._refs_ready.wait(max(self.conn.request_timeout, 1.0))
+
+    def _wait_for_first(self) -> None:
+        """The context watches' first LISTs (Events, Services, Pods, …) wait, bounded, for
+        the tree's own kinds: on a big cluster the noise LISTs (every Pod Event, thousands
+        of Services) would otherwise share the API server and the CPU with them, and the
+        tree — which needs only cert-manager's kinds — would wait for the slowest list. The
+        rules treat a kind still syncing as not yet seen, so nothing is judged on a gap."""
+        self._first_ready.wait(max(self.conn.request_timeout, 1.0))
 
     def _notify(self, kind_name: str) -> None:
         with self._lock:
