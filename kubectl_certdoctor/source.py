@@ -18,17 +18,18 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from kubectl_certdoctor.errors import UsageError
-from kubectl_certdoctor.kinds import BY_NAME, BY_WATCH
+from kubectl_certdoctor.kinds import BY_NAME, BY_WATCH, SourceState
 from kubectl_certdoctor.objects import ObjectSet
 
 if TYPE_CHECKING:
     from kubectl_certdoctor.cluster.connection import Connection
+    from kubectl_certdoctor.cluster.podlogs import LogFetch
     from kubectl_certdoctor.cluster.store import Store
+    from kubectl_certdoctor.fixes.model import FixPlan
     from kubectl_certdoctor.options import Options
 
 Callback = Callable[[str], None]
@@ -37,14 +38,6 @@ Clock = Callable[[], datetime]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class SourceState:
-    """One kind's state as the header shows it (same words as the store's KindState)."""
-
-    state: str
-    message: str = ""
 
 
 class DataSource(ABC):
@@ -92,6 +85,16 @@ class DataSource(ABC):
 
     def refresh(self) -> None:  # noqa: B027  (optional hook)
         """Re-read everything (relist / reload the file)."""
+
+    def controller_logs(self) -> LogFetch:
+        """The cert-manager controller's bounded log for the timeline (blocking: call from a
+        worker). Offline sources never touch a network: a bundle or the demo carries no
+        log, so the timeline shows its Events and says why."""
+        from kubectl_certdoctor.cluster.podlogs import LogFetch
+
+        what = "the demo" if getattr(self, "demo", None) is not None else "a bundle"
+        return LogFetch([], [f"controller logs need a live cluster; {what} carries none: "
+                             "only the recorded Events are shown"])
 
     def _notify(self, kind: str) -> None:
         with self._lock:
@@ -151,7 +154,34 @@ class StaticSource(DataSource):
             self._notify("*")
             return
         self._objs = self._load()
+        self._simulated_origin(None)
         self._notify("*")
+
+    @property
+    def simulates_fixes(self) -> bool:
+        """The demo applies fixes to its in-memory objects, marked SIMULATED; a bundle is
+        someone's real cluster at one moment, so it keeps the preview only."""
+        return self.demo is not None
+
+    def simulate(self, plan: FixPlan) -> list[str]:
+        """Apply ``plan`` to the demo's objects in memory (``fixes/simulate.py``), never
+        to a cluster or a file; ``r`` reloads the scenario as it was. One line per change."""
+        from kubectl_certdoctor.fixes.simulate import simulate_plan
+
+        if not self.simulates_fixes:
+            raise UsageError("only the demo simulates fixes; a bundle is preview-only")
+        with self._lock:
+            self._objs, lines = simulate_plan(self._objs, plan)
+        self._simulated_origin(plan.fix_id)
+        self._notify("*")
+        return lines
+
+    def _simulated_origin(self, fix_id: str | None) -> None:
+        """The header says the demo has been changed by simulated fixes (until ``r``)."""
+        base = self.origin.split(" + SIMULATED", 1)[0]
+        done: list[str] = [] if fix_id is None else [*getattr(self, "_simulated", []), fix_id]
+        self._simulated = done
+        self.origin = base + (f" + SIMULATED {', '.join(dict.fromkeys(done))}" if done else "")
 
 
 class LiveSource(DataSource):
@@ -207,6 +237,16 @@ class LiveSource(DataSource):
 
     def states(self) -> dict[str, SourceState]:
         return {k: SourceState(s.state, s.message) for k, s in self._store.states().items()}
+
+    def controller_logs(self) -> LogFetch:
+        """One bounded pods/log GET per controller Pod the store already watches."""
+        from kubectl_certdoctor.cluster.podlogs import fetch_controller_logs
+
+        states = self._store.states()
+        unseen = "; ".join(f"{w}: {s.state}" for w, s in states.items()
+                           if w.startswith("Pod/components") and s.state in ("forbidden",
+                                                                                "error"))
+        return fetch_controller_logs(self.conn, self._store.snapshot(), unseen=unseen)
 
     def set_namespace(self, namespace: str | None) -> None:
         """Re-scope: a new store for the namespace (None: all namespaces)."""

@@ -70,7 +70,10 @@ def certificate_status(
     issuing, _, issuing_msg = _cond(obj, "Issuing")
     not_after = parse_time(dig(obj, "status", "notAfter"))
     expired = not_after is not None and not_after <= now
-    bo = certificate_backoff(obj, now, cfg)
+    # Issuing=True while a backoff runs: renewed by hand (cmctl renew); cert-manager's
+    # trigger controller waits out the backoff only before it sets Issuing (v1.21.1
+    # trigger_controller.go: "Do nothing if an issuance is already in progress")
+    bo = certificate_backoff(obj, now, cfg) if issuing != "True" else None
     if bo is not None and bo.active:
         why = f" after {bo.attempts} failed attempt{'s' if bo.attempts != 1 else ''}" \
             if bo.attempts else ""

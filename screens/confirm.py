@@ -54,13 +54,20 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
     ]
 
-    def __init__(self, plan: FixPlan) -> None:
+    def __init__(self, plan: FixPlan, *, simulated: bool = False) -> None:
         super().__init__()
         self.plan = plan
         self.conf = confirmation(plan)
+        #: the demo: the same confirmation, but it says nothing will be sent
+        self.simulated = simulated
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
+            if self.simulated:
+                yield Static(Text.assemble(
+                    ("SIMULATED", sty("bold magenta")), " — the demo: the change is made to "
+                    "its in-memory objects only; nothing is sent to any cluster."),
+                    id="confirm-simulated")
             yield Static(targets_text(self.plan), id="confirm-targets")
             if self.conf.mode == "type":
                 yield Static(Text(self.conf.prompt.strip()), id="confirm-prompt")

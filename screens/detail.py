@@ -71,6 +71,7 @@ class DetailScreen(DoctorScreen[None]):
         Binding("e", "tab('events')", "Events", id="detail.tab-events"),
         Binding("y", "tab('yaml')", "YAML", id="detail.tab-yaml"),
         Binding("b", "blocker", "Blocked by", id="detail.blocker"),
+        Binding("l", "timeline", "Logs + Events timeline", show=False, id="detail.timeline"),
         Binding("j", "scroll(1)", "Down", show=False, id="detail.down"),
         Binding("k", "scroll(-1)", "Up", show=False, id="detail.up"),
         Binding("question_mark", "app.help", "Help", id="detail.help"),
@@ -155,6 +156,10 @@ class DetailScreen(DoctorScreen[None]):
             self.notify("Nothing below this object is failing.")
             return
         self.app.push_screen(DetailScreen(blocked[0].id))
+
+    def action_timeline(self) -> None:
+        """l: the controller's log lines about this object, merged with its Events."""
+        self.cd_app.open_timeline(self.node_id)
 
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = TABS[tab]

@@ -10,8 +10,12 @@ Design notes
 - Every request runs in a thread worker with its own ``group``; the connection applies
   its request timeout to each call. Results reach the UI through ``call_from_thread``
   and are dropped once the screen is gone.
-- A bundle or the demo gets the preview only, with the reason; ``--read-only`` never
-  reaches here (the detail screen hides fixes) and would be refused before any request.
+- A bundle gets the preview only, with the reason; ``--read-only`` never reaches here
+  (the detail screen hides fixes) and would be refused before any request.
+- The demo goes through the same steps with the cluster parts replaced: no RBAC check, no
+  dry run (said so), the same confirmation, then the plan's diffs are applied to the
+  demo's in-memory objects (``StaticSource.simulate``): the tree and findings change as
+  after a real apply. Every step of it is marked SIMULATED; nothing is audited.
 - The write is audited as soon as ``apply`` returns (so a crash while verifying cannot
   lose it); verification then polls for the expected effects and streams what it saw.
 - Parameters a fix declares as ``choices`` (e.g. the IngressClass for
@@ -47,6 +51,8 @@ if TYPE_CHECKING:
     from kubectl_certdoctor.cluster.connection import Connection
 
 OFFLINE_REASON = "fixes need a live cluster: this is a preview of a bundle/demo, nothing is sent"
+SIMULATED_READY = ("SIMULATED — the demo: press a to apply this fix to its in-memory objects "
+                   "(you will be asked to confirm; nothing is sent to any cluster)")
 NO_CONNECTION_REASON = "no cluster connection: preview only"
 READ_ONLY_REASON = "--read-only is in force: fixes are disabled"
 
@@ -82,6 +88,8 @@ class FixScreen(DoctorScreen[None]):
         #: preparing | ready | blocked | confirming | applying | verifying | done | failed
         self.phase = "preparing"
         self.audit_file = ""
+        #: the demo: apply changes its in-memory objects only, and says so everywhere
+        self.simulated = False
         #: parameters chosen in pick lists (the planner's own defaults otherwise)
         self.params: dict[str, str] = {}
         self.choices: list[Choice] = []
@@ -153,7 +161,7 @@ class FixScreen(DoctorScreen[None]):
             objs = src.snapshot()
             target = resolve(spec.id, objs, self.ref)
             if conn is not None:
-                from kubectl_certdoctor.commands.fix import read_objects
+                from kubectl_certdoctor.fixes.reads import read_objects
 
                 ns = target.namespace or self.ref.namespace or src.namespace or "default"
                 objs = read_objects(conn, spec, target, ns)
@@ -168,6 +176,13 @@ class FixScreen(DoctorScreen[None]):
             self._ui(self._fail, str(e))
             return
         self._ui(self._show_plan, plan)
+        if not src.live and getattr(src, "simulates_fixes", False):
+            if not plan.calls:
+                self._ui(self._block, plan.noop_reason or
+                         "this fix changes nothing (guidance only)")
+            else:
+                self._ui(self._simulated_ready)
+            return
         if not src.live:
             self._ui(self._block, OFFLINE_REASON)
             return
@@ -270,6 +285,17 @@ class FixScreen(DoctorScreen[None]):
         self._status("dry run passed: press a to apply (you will be asked to confirm)",
                      sty("bold green"))
 
+    def _simulated_ready(self) -> None:
+        """The demo: the cluster steps are named as skipped, apply is offered."""
+        self.simulated = True
+        skipped = Text.assemble(("SIMULATED", sty("bold magenta")),
+                                " — no cluster: the RBAC check and the server-side dry run "
+                                "are skipped")
+        self._show("fix-rbac", skipped)
+        self.blocked = ""
+        self._set_phase("ready")
+        self._status(SIMULATED_READY, sty("bold magenta"))
+
     # -- apply and verify ----------------------------------------------------------------
 
     def action_apply(self) -> None:
@@ -278,17 +304,53 @@ class FixScreen(DoctorScreen[None]):
         from .confirm import ConfirmScreen
 
         self._set_phase("confirming")
-        self.app.push_screen(ConfirmScreen(self.plan), self._confirmed)
+        self.app.push_screen(ConfirmScreen(self.plan, simulated=self.simulated),
+                             self._confirmed)
 
     def _confirmed(self, ok: bool | None) -> None:
         if not ok:
             self._set_phase("ready")
             self._status("cancelled: nothing was changed", sty("bold yellow"))
-            self._record_cancel()
+            if not self.simulated:
+                self._record_cancel()
             return
         self._set_phase("applying")
-        self._status("applying…")
-        self._apply()
+        self._status("SIMULATED: applying to the demo's objects…" if self.simulated
+                     else "applying…")
+        if self.simulated:
+            self._simulate()
+        else:
+            self._apply()
+
+    @work(thread=True, group="fix-apply", exclusive=True, exit_on_error=False,
+          description="simulated apply on the demo")
+    def _simulate(self) -> None:
+        """The demo's apply: the source changes its in-memory objects (never IO)."""
+        plan = self.plan
+        simulate = getattr(self.cd_app.source, "simulate", None)
+        if plan is None or simulate is None:
+            return
+        try:
+            lines = simulate(plan)
+        except CertdoctorError as e:
+            self._ui(self._fail, str(e))
+            return
+        self._ui(self._show_simulated, lines)
+
+    def _show_simulated(self, lines: list[str]) -> None:
+        from kubectl_certdoctor.fixes.simulate import SIMULATED_NOTE
+
+        out = Text()
+        out.append("SIMULATED apply", style=sty("bold magenta"))
+        out.append(f" ({len(lines)} change(s) to the demo's in-memory objects):", style="bold")
+        for ln in lines:
+            out.append("\n  simulated: ", style=sty("magenta"))
+            out.append(ln)
+        out.append("\n  cert-manager's own reaction (a new CertificateRequest, an Order…) is "
+                   "not simulated; r on the tree reloads the scenario as it was", style="dim")
+        self._show("fix-apply", out)
+        self._set_phase("done")
+        self._status(SIMULATED_NOTE + " — esc shows the changed tree", sty("bold magenta"))
 
     @work(thread=True, group="fix-audit", exit_on_error=False, description="audit cancel")
     def _record_cancel(self) -> None:

@@ -7,8 +7,12 @@ Design notes
   the demo: probes need a live cluster; ``--read-only``: no debug pods; RBAC: the
   SelfSubjectAccessReview's answer).
 - Everything — planning (one SSAR per namespace), the leftover sweep, the run — happens
-  in one thread worker (group ``probe-run``) that drives ``runner.run`` and hands each
-  ``Progress`` / the ``ProbeResult`` to the UI with ``call_from_thread``.
+  in one thread worker (group ``probe-run``) that drives ``runner.run`` and posts each
+  event to the screen as a Textual message: ``Progressed`` (a line: the pod's phase and
+  reasons as they arrive), ``VantageFinished`` (one vantage's result, the moment it is
+  known: its column shows the verdict while the others still run — the vantages run side
+  by side, so a pod that cannot start holds back only its own column) and
+  ``ProbeFinished`` (the combined verdict).
 - ``esc`` on a running probe sets the cancel event and leaves at once; the worker keeps
   draining the runner, whose ``finally`` cancels the probe and waits for it, so the
   debug pod is deleted by the framework even though the screen is gone.
@@ -29,11 +33,19 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widgets import Footer, Static
 
 from kubectl_certdoctor.errors import CertdoctorError
 from kubectl_certdoctor.objects import Ref
-from kubectl_certdoctor.probes.base import ALL_VANTAGES, ProbeResult, Progress, Vantage
+from kubectl_certdoctor.probes.base import (
+    ALL_VANTAGES,
+    ProbeResult,
+    Progress,
+    Vantage,
+    VantageDone,
+    VantageResult,
+)
 from kubectl_certdoctor.widgets.header import StatusHeader
 from kubectl_certdoctor.widgets.palette import sty
 from kubectl_certdoctor.widgets.probeview import (
@@ -71,6 +83,31 @@ class ProbeScreen(DoctorScreen[None]):
         Binding("question_mark", "app.help", "Help", id="probe.help"),
     ]
 
+    class Progressed(Message):
+        """A progress line from the run (a vantage's pod phase, a request made)."""
+
+        def __init__(self, event: Progress, run: threading.Event) -> None:
+            super().__init__()
+            self.event = event
+            #: the run it belongs to (its cancel event): a re-run ignores older messages
+            self.run = run
+
+    class VantageFinished(Message):
+        """One vantage has its result; the others may still be running."""
+
+        def __init__(self, result: VantageResult, run: threading.Event) -> None:
+            super().__init__()
+            self.result = result
+            self.run = run
+
+    class ProbeFinished(Message):
+        """Every vantage finished: the combined result."""
+
+        def __init__(self, result: ProbeResult, run: threading.Event) -> None:
+            super().__init__()
+            self.result = result
+            self.run = run
+
     def __init__(self, probe_id: str, ref: Ref | None, *, timeout: float | None = None) -> None:
         super().__init__()
         self.probe_id = probe_id
@@ -79,6 +116,8 @@ class ProbeScreen(DoctorScreen[None]):
         #: vantage → '' (runs) or why it is greyed out
         self.plan: dict[Vantage, str] = {}
         self.progress: list[Progress] = []
+        #: vantage → its result, as each one finishes (before the combined ``result``)
+        self.vantage_results: dict[str, VantageResult] = {}
         self.result: ProbeResult | None = None
         self.error = ""
         self.running = False
@@ -119,6 +158,7 @@ class ProbeScreen(DoctorScreen[None]):
         self._cancel = threading.Event()
         self.finished = threading.Event()
         self.plan, self.progress, self.result, self.error = {}, [], None, ""
+        self.vantage_results = {}
         self.mode, self.recorded_from = "live", ""
         self.running = True
         for wid in ("probe-verdict", "probe-log", "probe-raw"):
@@ -178,9 +218,25 @@ class ProbeScreen(DoctorScreen[None]):
                       placements=placements, image=opts.probe_image, timeout=self.timeout,
                       cancel=cancel):
             if isinstance(ev, ProbeResult):
-                self._ui(self._done, ev)
+                self.post_message(self.ProbeFinished(ev, cancel))
+            elif isinstance(ev, VantageDone) and ev.result is not None:
+                self.post_message(self.VantageFinished(ev.result, cancel))
             else:
-                self._ui(self._progressed, ev)
+                self.post_message(self.Progressed(ev, cancel))
+
+    def on_probe_screen_progressed(self, message: ProbeScreen.Progressed) -> None:
+        if message.run is self._cancel:
+            self._progressed(message.event)
+
+    def on_probe_screen_vantage_finished(self, message: ProbeScreen.VantageFinished) -> None:
+        if message.run is self._cancel:
+            self.vantage_results[message.result.vantage] = message.result
+            self._status()
+            self._render_vantages()
+
+    def on_probe_screen_probe_finished(self, message: ProbeScreen.ProbeFinished) -> None:
+        if message.run is self._cancel:
+            self._done(message.result)
 
     def _offline(self, spec: Any, src: Any) -> None:
         """A bundle or the demo: probes that only read objects (``account``, ``no-proxy``)
@@ -292,6 +348,10 @@ class ProbeScreen(DoctorScreen[None]):
         if self.running:
             line.append(f"{SPINNER[self._frame % len(SPINNER)]} ", style="bold")
             line.append(f"probe {self.probe_id}{target} running")
+            runs = [v for v in ALL_VANTAGES if self.plan and not self.plan.get(v)]
+            done = [v for v in runs if v.value in self.vantage_results]
+            if done:
+                line.append(f" ({len(done)} of {len(runs)} vantages done)")
             if self.progress:
                 line.append(f" — {self.progress[-1]}", style="dim")
         elif self.error:
@@ -320,6 +380,7 @@ class ProbeScreen(DoctorScreen[None]):
         for v in ALL_VANTAGES:
             reason = self.plan.get(v, "")
             vr = self.result.vantages.get(v.value) if self.result is not None else None
+            vr = vr or self.vantage_results.get(v.value)
             mine = [p for p in self.progress if p.vantage in ("", v.value)] \
                 if v is not Vantage.LOCAL else [p for p in self.progress
                                                 if p.vantage in ("", "local")]

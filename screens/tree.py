@@ -56,6 +56,7 @@ class TreeScreen(DoctorScreen[None]):
         Binding("y", "detail('yaml')", "YAML", id="tree.detail-yaml"),
         Binding("e", "detail('events')", "Events", id="tree.detail-events"),
         Binding("f", "findings", "Findings", id="tree.findings"),
+        Binding("l", "timeline", "Logs + Events timeline", show=False, id="tree.timeline"),
         Binding("r", "refresh", "Refresh", id="tree.refresh"),
         Binding("colon", "command", "Command", id="tree.command"),
         Binding("escape", "escape", "Clear filter", show=False, id="tree.escape"),
@@ -342,6 +343,12 @@ class TreeScreen(DoctorScreen[None]):
 
     def action_findings(self) -> None:
         self.cd_app.open_findings()
+
+    def action_timeline(self) -> None:
+        """l: the controller's log lines about the node, merged with its Events."""
+        nid = self.cert_tree.cursor_id
+        if nid is not None and nid != FORBIDDEN_ID:
+            self.cd_app.open_timeline(nid)
 
     def action_refresh(self) -> None:
         self.cd_app.refresh_source()

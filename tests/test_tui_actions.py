@@ -45,8 +45,13 @@ async def test_probe_on_the_demo_is_greyed_with_the_reason() -> None:
         assert type(app.screen).__name__ == "DetailScreen"
 
 
-async def test_fix_preview_on_a_scenario_object_is_preview_only() -> None:
-    app = demo_app("failed-request-blocks-renewal")
+async def test_fix_preview_on_a_bundle_is_preview_only() -> None:
+    """A bundle (here the scenario's objects loaded as one) is someone's real cluster at one
+    moment: preview only. The demo offers a SIMULATED apply (test_tui_simulated_fix.py)."""
+    from kubectl_certdoctor import scenarios
+
+    objs = scenarios.open_demo("failed-request-blocks-renewal", NOW)
+    app = CertDoctorApp(StaticSource.of(objs), clock=demo_clock(NOW))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, app)
         f = finding_with(app, "fix", "clear-failed-requests")

@@ -2,8 +2,9 @@
 ``kubectl certdoctor --demo <story> certificate/<name>`` opens on the stuck Certificate;
 its detail says what blocks it; ``b`` jumps there; the cause's detail says what to do;
 its probe runs (the demo shows the result recorded with the scenario, marked RECORDED, or
-runs an offline-capable probe on the objects); its fix is previewed (the demo never
-writes). Every step asserts the text on screen."""
+runs an offline-capable probe on the objects); its fix is previewed and offered as a
+SIMULATED apply (applied in tests/test_tui_simulated_fix.py; the demo never reaches a
+cluster). Every step asserts the text on screen."""
 
 from __future__ import annotations
 
@@ -114,7 +115,7 @@ async def test_story_walkthrough(story: Story) -> None:
             await pilot.press("escape")
             assert is_screen(app, "DetailScreen")
 
-        # the fix: previewed, never applied on the demo
+        # the fix: previewed; on the demo its apply is SIMULATED (in memory only)
         fid, preview_says = story.fix
         act = action(app, "fix", fid)
         assert "would change nothing" not in act.why
@@ -126,7 +127,7 @@ async def test_story_walkthrough(story: Story) -> None:
         preview = shown(fix, "#fix-preview")
         assert preview_says in preview, preview
         assert "nothing to do" not in preview
-        assert "bundle/demo" in shown(fix, "#fix-status")
+        assert "SIMULATED" in shown(fix, "#fix-status")
         await pilot.press("escape", "escape", "escape")
         assert is_screen(app, "TreeScreen")
         from kubectl_certdoctor import scenarios

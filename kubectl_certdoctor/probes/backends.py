@@ -24,7 +24,7 @@ from kubectl_certdoctor.probes.common import combine
 from kubectl_certdoctor.probes.dnsutil import is_ip, join_hostport, resolve_host, split_hostport
 from kubectl_certdoctor.probes.http01 import challenge_target
 from kubectl_certdoctor.probes.nethttp import Fetch, fetch, fetch_from_curl
-from kubectl_certdoctor.probes.runner import in_pods
+from kubectl_certdoctor.probes.runner import alongside_pods
 from kubectl_certdoctor.probes.targets import params_from
 
 CODE = "HTTP01_MULTIPLE_INGRESS_BACKENDS"
@@ -105,7 +105,11 @@ def execute(ctx: ProbeContext) -> ProbeResult:
     cands = candidate_list(ctx, url_port)
     ctx.progress(f"{len(cands)} candidate entry point(s): "
                  + ", ".join(f"{a} ({s})" for a, s in cands))
-    if ctx.runnable(Vantage.LOCAL):
+
+    def local() -> None:
+        """The workstation's check: runs while the debug pods do (``alongside_pods``)."""
+        if not ctx.runnable(Vantage.LOCAL):
+            return
         per: list[tuple[str, str, str]] = []
         for addr, src in cands:
             ctx.check()
@@ -136,7 +140,7 @@ def execute(ctx: ProbeContext) -> ProbeResult:
     # the termination message holds 4096 bytes: at most 8 entry points from a pod
     env = {"URL": url, "CANDIDATES": " ".join(a for a, _ in cands[:8]),
            "SAMPLES": str(p.samples)}
-    results.update(in_pods(ctx, env, interpret, "http01-backends"))
+    results.update(alongside_pods(ctx, local, env, interpret, "http01-backends"))
     return combine("http01-backends", results, what=f"{url} across {len(cands)} entry point(s)")
 
 

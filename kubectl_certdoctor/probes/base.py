@@ -166,6 +166,37 @@ class VantageResult:
 
 
 @dataclass
+class VantageDone(Progress):
+    """One vantage finished: its result, streamed as soon as it is known (each vantage
+    finishes on its own; the screen shows its verdict while the others still run). A
+    ``Progress`` so every consumer of the stream (the CLI's lines) shows it as one."""
+
+    result: VantageResult | None = None
+
+
+class VantageResults(dict[str, VantageResult]):
+    """``ProbeContext.partial``: every probe stores a vantage's result here the moment it
+    has one, so storing it is what streams it (one mechanism for every probe, no probe
+    has to remember to announce its results)."""
+
+    def __init__(self, emit: Callable[[Progress], None]) -> None:
+        super().__init__()
+        self._emit = emit
+
+    def __setitem__(self, key: str, value: VantageResult) -> None:
+        if self.get(key) is value:
+            return
+        super().__setitem__(key, value)
+        what = f"not run: {value.skipped}" if value.skipped else \
+            f"done: {value.verdict.value} — {value.summary}"
+        self._emit(VantageDone(what, key, result=value))
+
+    def update(self, *args: Any, **kw: Any) -> None:
+        for k, v in dict(*args, **kw).items():
+            self[k] = v
+
+
+@dataclass
 class ProbeResult:
     """The end of a probe run."""
 
@@ -208,8 +239,14 @@ class ProbeContext:
     placements: dict[Vantage, PodPlacement] = field(default_factory=dict)
     image: str = DEFAULT_PROBE_IMAGE
     deadline: float = 0.0
-    #: vantage results so far: kept when the run is cancelled or times out half-way
+    #: vantage results so far: kept when the run is cancelled or times out half-way;
+    #: storing one streams it (``VantageResults``)
     partial: dict[str, VantageResult] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.partial, VantageResults):
+            known, self.partial = self.partial, VantageResults(self.emit)
+            self.partial.update(known)
 
     def progress(self, message: str, vantage: str = "") -> None:
         self.emit(Progress(message, vantage))

@@ -24,7 +24,7 @@ from kubectl_certdoctor.probes.base import (
 )
 from kubectl_certdoctor.probes.common import combine
 from kubectl_certdoctor.probes.dnsutil import Answer, parents, query, query_any
-from kubectl_certdoctor.probes.runner import in_pods
+from kubectl_certdoctor.probes.runner import alongside_pods
 from kubectl_certdoctor.probes.targets import params_from
 
 DEFAULT_SEARCH = ("svc.cluster.local", "cluster.local")
@@ -110,7 +110,11 @@ def execute(ctx: ProbeContext) -> ProbeResult:
     want_txt = p.key if p.challenge_type == "DNS-01" else ""
     results: dict[str, VantageResult] = ctx.partial
     servers = p.nameservers
-    if ctx.runnable(Vantage.LOCAL):
+
+    def local() -> None:
+        """The workstation's check: runs while the debug pods do (``alongside_pods``)."""
+        if not ctx.runnable(Vantage.LOCAL):
+            return
         ev: list[str] = []
         ctx.progress(f"records of {name} via {', '.join(servers) or 'the local resolver'}",
                      "local")
@@ -194,7 +198,7 @@ def execute(ctx: ProbeContext) -> ProbeResult:
     env = {"NAME": name, "NS": p.pod_nameserver.partition(":")[0] if p.pod_nameserver else "",
            "DNS_PORT": p.pod_nameserver.partition(":")[2] if p.pod_nameserver else "",
            "SEARCH": " ".join(p.pod_search), "NDOTS": str(p.pod_ndots or "")}
-    results.update(in_pods(ctx, env, interpret, "dns"))
+    results.update(alongside_pods(ctx, local, env, interpret, "dns"))
     return combine("dns", results, what=f"resolving {name}")
 
 

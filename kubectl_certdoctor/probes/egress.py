@@ -23,7 +23,7 @@ from kubectl_certdoctor.probes.base import (
 )
 from kubectl_certdoctor.probes.common import combine
 from kubectl_certdoctor.probes.netpath import Attempt, request
-from kubectl_certdoctor.probes.runner import in_pods
+from kubectl_certdoctor.probes.runner import alongside_pods
 from kubectl_certdoctor.probes.targets import params_from
 
 UNREACHABLE = "ACME_SERVER_UNREACHABLE"
@@ -118,7 +118,11 @@ def execute(ctx: ProbeContext) -> ProbeResult:
         raise UsageError("egress needs an Issuer (ACME server / Vault) or a URL as target")
     env = {"HTTP_PROXY": p.http_proxy, "HTTPS_PROXY": p.https_proxy, "NO_PROXY": p.no_proxy}
     results: dict[str, VantageResult] = ctx.partial
-    if ctx.runnable(Vantage.LOCAL):
+
+    def local() -> None:
+        """The workstation's check: runs while the debug pods do (``alongside_pods``)."""
+        if not ctx.runnable(Vantage.LOCAL):
+            return
         rows: list[tuple[str, Attempt, Attempt | None, bool]] = []
         for url in targets:
             ctx.check()
@@ -160,7 +164,7 @@ def execute(ctx: ProbeContext) -> ProbeResult:
 
     pod_env = {"TARGETS": " ".join(targets), "PROBE_HTTP_PROXY": p.http_proxy,
                "PROBE_HTTPS_PROXY": p.https_proxy, "CA_PEM": p.ca_pem}
-    results.update(in_pods(ctx, pod_env, interpret, "egress"))
+    results.update(alongside_pods(ctx, local, pod_env, interpret, "egress"))
     return combine("egress", results, what=f"egress to {', '.join(targets)}")
 
 

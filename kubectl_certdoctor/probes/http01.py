@@ -21,7 +21,7 @@ from kubectl_certdoctor.probes.base import (
 from kubectl_certdoctor.probes.common import combine, judge_fetch
 from kubectl_certdoctor.probes.nethttp import fetch, fetch_from_curl
 from kubectl_certdoctor.probes.podrunner import PodPlacement
-from kubectl_certdoctor.probes.runner import in_pods
+from kubectl_certdoctor.probes.runner import alongside_pods
 from kubectl_certdoctor.probes.targets import challenge_url, params_from
 
 
@@ -69,14 +69,17 @@ def fetch_everywhere(ctx: ProbeContext, url: str, script_id: str) -> dict[str, V
     """The same GET from the workstation and from every runnable pod vantage, judged."""
     p = ctx.params
     results: dict[str, VantageResult] = ctx.partial
-    if ctx.runnable(Vantage.LOCAL):
+
+    def local() -> None:
+        """The workstation's check: runs while the debug pods do (``alongside_pods``)."""
+        if not ctx.runnable(Vantage.LOCAL):
+            return
         ctx.progress(f"GET {url}", "local")
         # as cert-manager's self-check: TLS not verified on redirects, body compared exactly
         f = fetch(url, servers=p.nameservers, timeout=p.timeout, ca_pem=p.ca_pem,
                   verify=False, key=p.key)
         ctx.progress(f.line(), "local")
         results["local"] = judge_fetch("local", f, p.key)
-    ctx.check()
 
     def interpret(v: Vantage, d: dict[str, Any]) -> VantageResult:
         return judge_fetch(v.value, fetch_from_curl(d.get("fetch") or {}, url), p.key)
@@ -84,7 +87,8 @@ def fetch_everywhere(ctx: ProbeContext, url: str, script_id: str) -> dict[str, V
     def env_for(v: Vantage, placement: PodPlacement) -> tuple[dict[str, str], list[str]]:
         return pod_proxy(url, placement, p.no_proxy)
 
-    results.update(in_pods(ctx, {"URL": url, "KEY": p.key}, interpret, script_id, env_for))
+    results.update(alongside_pods(ctx, local, {"URL": url, "KEY": p.key}, interpret,
+                                  script_id, env_for))
     return results
 
 

@@ -142,14 +142,19 @@ def one_line(e: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
-def in_pods(
+def start_pods(
     ctx: ProbeContext,
     env: dict[str, str],
     interpret: Callable[[Vantage, dict[str, Any]], VantageResult],
     script_id: str | None = None,
     env_for: Callable[[Vantage, PodPlacement], tuple[dict[str, str], list[str]]] | None = None,
-) -> dict[str, VantageResult]:
-    """Run this probe's script in every runnable pod vantage and interpret each JSON result.
+) -> PodRuns:
+    """Start this probe's script in every runnable pod vantage; each JSON result is
+    interpreted as it arrives. ``join()`` waits for them.
+
+    The pod vantages run at the same time, one thread each: a debug pod that cannot start
+    (never scheduled, image not pulled) holds back only its own vantage, and each result
+    is stored in ``ctx.partial`` — which streams it — the moment it is known.
 
     ``env_for(vantage, placement)`` adds per-vantage env (e.g. the proxy decision made
     with Go's rules from that pod's env) and evidence lines explaining it."""
@@ -157,19 +162,20 @@ def in_pods(
     script = SCRIPTS[script_id or ctx.probe_id]
     env = {k: v for k, v in env.items() if v != ""}
     env.setdefault("TIMEOUT", str(max(1, int(ctx.params.timeout))))
-    for v in (Vantage.POD, Vantage.CERT_MANAGER):
-        if not ctx.runnable(v):
-            continue
+
+    def one(v: Vantage) -> None:
         placement = ctx.placements.get(v)
         if placement is None or ctx.api_client is None:
-            out[v.value] = VantageResult(v.value, Verdict.INCONCLUSIVE, "not run: no placement",
-                                         skipped="no placement")
-            continue
+            vr = VantageResult(v.value, Verdict.INCONCLUSIVE, "not run: no placement",
+                               skipped="no placement")
+            out[v.value] = ctx.partial[v.value] = vr
+            return
         ctx.check()
         t0 = time.monotonic()
         extra_env, extra_ev = env_for(v, placement) if env_for is not None else ({}, [])
         venv = {**env, **{k: x for k, x in extra_env.items() if x != ""}}
         deadline_s = int(max(10, min(300, ctx.remaining(300) - 5)))
+
         def emit(m: str, _v: str = v.value) -> None:
             ctx.progress(m, _v)
 
@@ -182,14 +188,15 @@ def in_pods(
             if ctx.cancel.is_set():
                 raise
             # the pod's own deadline (never scheduled, image slow to pull): this vantage only
-            out[v.value] = VantageResult(v.value, Verdict.INCONCLUSIVE, str(e),
-                                         elapsed=time.monotonic() - t0)
-            continue
+            vr = VantageResult(v.value, Verdict.INCONCLUSIVE, str(e),
+                               elapsed=time.monotonic() - t0)
+            out[v.value] = ctx.partial[v.value] = vr
+            return
         except Exception as e:
-            out[v.value] = VantageResult(v.value, Verdict.INCONCLUSIVE,
-                                         f"debug pod failed: {one_line(e)}",
-                                         elapsed=time.monotonic() - t0)
-            continue
+            vr = VantageResult(v.value, Verdict.INCONCLUSIVE, f"debug pod failed: {one_line(e)}",
+                               elapsed=time.monotonic() - t0)
+            out[v.value] = ctx.partial[v.value] = vr
+            return
         if outcome.message:
             data = parse_message(outcome.message)
         else:
@@ -205,6 +212,71 @@ def in_pods(
         vr.evidence += placement.notes + extra_ev
         vr.data.setdefault("pod", f"{outcome.namespace}/{outcome.name}")
         vr.elapsed = time.monotonic() - t0
-        out[v.value] = vr
-        ctx.partial[v.value] = vr
-    return out
+        out[v.value] = ctx.partial[v.value] = vr
+
+    todo = [v for v in (Vantage.POD, Vantage.CERT_MANAGER) if ctx.runnable(v)]
+    return PodRuns(ctx, todo, one, out)
+
+
+class PodRuns:
+    """The pod vantages of one probe, running (one thread each) until :meth:`join`."""
+
+    def __init__(self, ctx: ProbeContext, todo: list[Vantage],
+                 one: Callable[[Vantage], None], out: dict[str, VantageResult]) -> None:
+        self.out = out
+        self.errors: list[BaseException] = []
+
+        def guarded(v: Vantage) -> None:
+            try:
+                one(v)
+            except BaseException as e:  # re-raised in the probe's thread by join()
+                self.errors.append(e)
+                if not isinstance(e, Cancelled) and not ctx.cancel.is_set():
+                    ctx.cancel.set()  # a bug in one vantage: stop the others, report it
+
+        self.threads = [threading.Thread(target=guarded, args=(v,), daemon=True,
+                                         name=f"probe-{ctx.probe_id}-{v}") for v in todo]
+        for t in self.threads:
+            t.start()
+
+    def join(self) -> dict[str, VantageResult]:
+        for t in self.threads:
+            t.join()
+        if self.errors:
+            raise self.errors[0]
+        return self.out
+
+
+def in_pods(
+    ctx: ProbeContext,
+    env: dict[str, str],
+    interpret: Callable[[Vantage, dict[str, Any]], VantageResult],
+    script_id: str | None = None,
+    env_for: Callable[[Vantage, PodPlacement], tuple[dict[str, str], list[str]]] | None = None,
+) -> dict[str, VantageResult]:
+    """Run this probe's script in every runnable pod vantage (side by side) and interpret
+    each JSON result; returns when every pod vantage has finished."""
+    return start_pods(ctx, env, interpret, script_id, env_for).join()
+
+
+def alongside_pods(
+    ctx: ProbeContext,
+    local: Callable[[], None],
+    env: dict[str, str],
+    interpret: Callable[[Vantage, dict[str, Any]], VantageResult],
+    script_id: str | None = None,
+    env_for: Callable[[Vantage, PodPlacement], tuple[dict[str, str], list[str]]] | None = None,
+) -> dict[str, VantageResult]:
+    """``in_pods`` with the workstation's check (``local``, which stores its own result in
+    ``ctx.partial``) run meanwhile: a slow or blocked local request no longer holds the
+    debug pods back, nor a pod that cannot start the local verdict. If ``local`` fails,
+    the pods are cancelled (and deleted) before the error goes on."""
+    runs = start_pods(ctx, env, interpret, script_id, env_for)
+    try:
+        local()
+    except BaseException:
+        ctx.cancel.set()
+        for t in runs.threads:
+            t.join()
+        raise
+    return runs.join()

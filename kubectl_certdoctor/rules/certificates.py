@@ -19,6 +19,7 @@ from kubectl_certdoctor.objects import (
     as_int,
     as_list,
     b64_bytes,
+    condition_status,
     dig,
     first_certificate,
     parse_time,
@@ -40,7 +41,9 @@ def issuance_backoff(graph: Graph, now: datetime) -> list[Finding]:
     out: list[Finding] = []
     for node in graph.of_kind("Certificate"):
         obj = node.obj or {}
-        bo = certificate_backoff(obj, now, graph.backoff)
+        # Issuing=True: an issuance is in progress (renewed by hand): no backoff applies
+        bo = certificate_backoff(obj, now, graph.backoff) \
+            if condition_status(obj, "Issuing") != "True" else None
         if bo is None or not bo.active or spec_changed(graph, node):
             continue
         at = f"{bo.next_attempt:%Y-%m-%d %H:%M:%S} UTC"

@@ -82,6 +82,8 @@ def actions_for(findings: list[Finding], *, offline: bool, read_only: bool,
                 elif offline and kind == "probe" and demo and recorded(
                         i, f.object.namespace, f.object.name) is not None:
                     ok, why = True, "recorded"  # the probe screen shows it marked RECORDED
+                elif offline and kind == "fix" and demo:
+                    ok, why = True, "SIMULATED on the demo"  # fix screen: in memory only
                 elif offline:
                     ok, why = False, "offline: needs a live cluster"
                 elif kind == "fix" and read_only:
@@ -186,6 +188,8 @@ def findings_block(findings: list[Finding], actions: list[Action]) -> Renderable
                     line.append("  (demo: shows the recorded result)", style="italic")
                 elif act is not None and act.available and act.why == "runs offline":
                     line.append("  (runs offline, on these objects)", style="italic")
+                elif act is not None and act.available and act.why.startswith("SIMULATED"):
+                    line.append("  (demo: SIMULATED apply, in memory only)", style="italic")
                 parts.append(line)
         parts.append(Text(""))
     return Group(*parts)
