@@ -576,7 +576,10 @@ def connect(opts: Options, *, verify: bool = True, sa_dir: str = SA_DIR) -> Conn
     target = _load_target(opts, sa_dir)
     timeout = float(opts.request_timeout or 0) or 30.0  # kubectl's "0" (none): keep a bound
     api = _make_api_client(target.configuration, opts)
-    server = str(target.configuration.host)
+    from kubectl_certdoctor.redact import scrub_text
+
+    # for messages and the audit log: a server URL may carry ``user:password@``
+    server = scrub_text(str(target.configuration.host))
     conn = Connection(api, context=target.context,
                       namespace=opts.namespace or target.namespace or "default",
                       user=opts.as_user or target.user, server=server, request_timeout=timeout,

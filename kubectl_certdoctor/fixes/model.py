@@ -59,8 +59,16 @@ class Call:
         return f"{self.method} {self.path}  # {what}"
 
     def to_json(self) -> dict[str, Any]:
-        """For the audit log: the body without managedFields, credentials redacted."""
-        body = _for_display(self.body) if isinstance(self.body, dict) else self.body
+        """For the audit log: the body without managedFields, credentials redacted. A JSON
+        patch is redacted op by op: its ``test`` ops carry values the fix read raw from the
+        API server (args with a ``--vault-token=``, env entries)."""
+        body = self.body
+        if isinstance(body, dict):
+            body = _for_display(body)
+        elif isinstance(body, list):
+            from kubectl_certdoctor.redact import sanitize_patch
+
+            body = sanitize_patch(body)
         return {"method": self.method, "path": self.path, "verb": self.verb,
                 "object": str(self.ref), "subresource": self.subresource,
                 "content_type": self.content_type, "precondition": self.precondition,
@@ -240,7 +248,22 @@ class FixSpec:
                            if self.param_names else "it takes no parameters")
         p = self.planner(objs, target, given)
         p.mutating = self.mutating and bool(p.calls)
+        _scrub_words(p)
         return p
+
+
+def _scrub_words(p: FixPlan) -> None:
+    """A live fix plans from objects read raw (its patches need the real values), and its
+    words quote them (a request's reason, a message): make those safe to show and log."""
+    from kubectl_certdoctor.redact import scrub_text
+
+    p.title = scrub_text(p.title)
+    p.noop_reason = scrub_text(p.noop_reason)
+    p.warnings = [scrub_text(w) for w in p.warnings]
+    p.notes = [scrub_text(n) for n in p.notes]
+    p.suggest = [scrub_text(x) for x in p.suggest]
+    for c in p.calls:
+        c.description = scrub_text(c.description)
 
 
 # -- helpers for planners ----------------------------------------------------------
