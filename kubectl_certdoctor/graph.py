@@ -187,6 +187,10 @@ class Graph:
                                dict[str, dict[tuple[str, str], str]]] = ({}, {})
         #: derived look-ups rules share within one analysis (``rules.util.memo``)
         self.memo: dict[str, tuple[object, Any]] = {}
+        #: derived look-ups of kinds a patch never brings in (Services, Gateways,
+        #: IngressClasses…: a change to one rebuilds the graph), shared with every graph
+        #: ``graph_patch`` makes from this one (``rules.util.context_memo``)
+        self.context_memo: dict[str, Any] = {}
 
     # -- lookups -----------------------------------------------------------------
     def node(self, ref: Ref) -> Node | None:

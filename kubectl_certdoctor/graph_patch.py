@@ -280,6 +280,7 @@ class _Patcher:
         g.cluster_resource_namespace = old.cluster_resource_namespace
         g._events, g._owned, g._owned_by_name = old._events, old._owned, old._owned_by_name
         g._ingress_by_host = old._ingress_by_host
+        g.context_memo = old.context_memo
         if "Event" in changes:
             index_events(g)
         if "Pod" in changes:
@@ -392,7 +393,7 @@ class _Patcher:
                 else:
                     g.latest_requests[c] = v
         gone_certs = {i for i in gone if i.startswith("Certificate/")}
-        if gone_certs or lk.secrets.keys() - old.secret_certs.keys() or any(
+        if gone_certs or any(k not in old.secret_certs for k in lk.secrets) or any(
                 old.secret_certs.get(k) != v for k, v in lk.secrets.items()):
             sec = {key: [i for i in ids if i not in gone_certs]
                    for key, ids in old.secret_certs.items()}

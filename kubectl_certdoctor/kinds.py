@@ -312,3 +312,13 @@ def lookup(word: str) -> Kind | None:
         if w in (k.name.lower(), k.plural, *k.aliases):
             return BY_NAME.get(k.name, k)
     return None
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """One kind's state as the header and the rules see it (same words as the store's
+    KindState: syncing, live, reconnecting, forbidden, missing, error). Here, below the
+    diagnosis, so the analysis can name it without importing the I/O data source."""
+
+    state: str
+    message: str = ""

@@ -163,10 +163,17 @@ def run_rules(graph: Graph, now: datetime, rules: Iterable[Rule] = RULES) -> lis
 #: retries when the Certificate already renews in a loop. Applied to chain and wide findings
 #: together, by ``run_rules`` and by analysis.py on the full and the incremental path alike.
 ANY_ERROR: frozenset[str] = frozenset({"*"})
+DNS01_CONFIG_CODES: frozenset[str] = frozenset({dns01_config.CONFIG, dns01_config.CNAME})
+DNS01_PROVIDER_CODES: tuple[str, ...] = (
+    dns01_provider.PERM, dns01_provider.CREDS, dns01_provider.ZONE, dns01_provider.SECRET,
+    dns01_provider.WEBHOOK, dns01_provider.AMBIENT)
 STEPS_BACK_FOR: dict[str, frozenset[str]] = {
     "ISSUER_NOT_READY": ANY_ERROR,
     "HTTP01_SELF_CHECK_WRONG_STATUS": frozenset({"HTTP01_SOLVER_POD_NOT_RUNNING"}),
     "RENEW_BEFORE_TOO_SHORT": frozenset({"CERTIFICATE_RENEWAL_LOOP"}),
+    # a DNS-01 provider's answer is a consequence when the solver's configuration is
+    # wrong (rules/dns01_config.py: placeholder project/zone, an unfollowed CNAME)
+    **{code: DNS01_CONFIG_CODES for code in DNS01_PROVIDER_CODES},
 }
 
 
@@ -194,12 +201,25 @@ def step_back(findings: list[Finding]) -> list[Finding]:
 
 
 def wide_and_fallback(graph: Graph, now: datetime, chain: Iterable[Finding]) -> list[Finding]:
-    """The wide rules and the fallback over the whole graph, given every chain finding:
-    what an incremental analysis adds to the chain findings it kept and re-made."""
+    """The wide rules and the fallback over the whole graph, given every chain finding."""
+    out = wide_findings(graph, now)
+    return [*out, *fallback(graph, now, [*chain, *out])]
+
+
+def wide_findings(graph: Graph, now: datetime) -> list[Finding]:
+    """The wide rules over the whole graph (targets attached): what a live pass runs in
+    full every time (``analysis.Analyser``)."""
     out: list[Finding] = []
     for rule in WIDE_RULES:
         out.extend(rule(graph, now))
-    out.extend(stuck.unexplained(graph, now, [*chain, *out]))
+    attach_targets(graph, out)
+    return out
+
+
+def fallback(graph: Graph, now: datetime, findings: Iterable[Finding]) -> list[Finding]:
+    """``stuck.unexplained`` over every Certificate, given every other finding (targets
+    attached); a live pass judges only the chains it must (``stuck.judge``)."""
+    out = stuck.unexplained(graph, now, findings)
     attach_targets(graph, out)
     return out
 
@@ -220,5 +240,6 @@ def worst(findings: Iterable[Finding]) -> Severity | None:
     return best
 
 
-__all__ = ["CHAIN_RULES", "RULES", "WIDE_RULES", "Finding", "Severity",
-           "findings_by_object", "run_rules", "step_back", "wide_and_fallback", "worst"]
+__all__ = ["CHAIN_RULES", "RULES", "WIDE_RULES", "Finding", "Severity", "fallback",
+           "findings_by_object", "run_rules", "step_back", "wide_and_fallback",
+           "wide_findings", "worst"]

@@ -115,7 +115,7 @@ def acme_account_key_secret_unreadable(graph: Graph, now: datetime) -> list[Find
     out: list[Finding] = []
     env = controller_env(graph.objs)
     proxied = any(proxy_env(env).values())
-    api = [(u, why) for u, why in targets(graph) if "API server" in why]
+    api: list[tuple[str, str]] | None = None  # read only when an issuer is hit (every Service)
     for kind in ("ClusterIssuer", "Issuer"):
         for node in graph.of_kind(kind):
             obj = node.obj or {}
@@ -125,6 +125,8 @@ def acme_account_key_secret_unreadable(graph: Graph, now: datetime) -> list[Find
             code, notes = account_reading(graph, obj)
             if code != KEY_UNREADABLE:
                 continue
+            if api is None:
+                api = [(u, why) for u, why in targets(graph) if "API server" in why]
             err, evidence = hit
             secret = _secret(graph, kind, obj)
             ev = [evidence, *notes]

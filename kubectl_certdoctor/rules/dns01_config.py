@@ -272,15 +272,6 @@ def diagnose(graph: Graph, ctx: Context) -> Diagnosis | None:
     return _config(graph, ctx, msgs, notes) or _cname(ctx, msgs, notes)
 
 
-def explains(graph: Graph, ctx: Context) -> bool:
-    """True when a configuration code names this Challenge's failure (the provider codes of
-    rules/dns01_provider.py step back then)."""
-    try:
-        return diagnose(graph, ctx) is not None
-    except (TypeError, ValueError, AttributeError, KeyError):  # pragma: no cover
-        return False
-
-
 def _findings(graph: Graph, code: str) -> list[Finding]:
     return context_findings(graph, code, diagnose)
 
@@ -302,4 +293,4 @@ def dns01_provider_config_invalid(graph: Graph, now: datetime) -> list[Finding]:
 
 
 __all__ = ["CNAME", "CONFIG", "dns01_cname_not_followed", "dns01_provider_config_invalid",
-           "explains", "placeholders"]
+           "placeholders"]

@@ -664,14 +664,12 @@ _BUILD: dict[str, Callable[[Graph, Context, list[str], dict[str, Any], str], Dia
 
 # -- the rules ------------------------------------------------------------------------------
 
-def context_findings(graph: Graph, code: str, diagnose_fn: Callable[[Graph, Context], Any],
-                     skip: Callable[[Context], bool] | None = None) -> list[Finding]:
+def context_findings(graph: Graph, code: str,
+                     diagnose_fn: Callable[[Graph, Context], Any]) -> list[Finding]:
     """``code``'s findings: each DNS-01 Challenge context whose diagnosis (by
-    ``diagnose_fn``) is that code, unless ``skip`` says another code explains it first."""
+    ``diagnose_fn``) is that code."""
     out: list[Finding] = []
     for ctx in _contexts(graph):
-        if skip is not None and skip(ctx):
-            continue
         try:
             d = diagnose_fn(graph, ctx)
         except (TypeError, ValueError, AttributeError, KeyError):  # pragma: no cover
@@ -686,11 +684,9 @@ def context_findings(graph: Graph, code: str, diagnose_fn: Callable[[Graph, Cont
 
 def _findings(graph: Graph, code: str) -> list[Finding]:
     # the solver-configuration codes (rules/dns01_config.py) name the cause first: a
-    # placeholder project or an unfollowed CNAME is not a permission/credential problem
-    from kubectl_certdoctor.rules import dns01_config
-
-    return context_findings(graph, code, diagnose,
-                            lambda ctx: dns01_config.explains(graph, ctx))
+    # placeholder project or an unfollowed CNAME is not a permission/credential problem,
+    # so these codes step back for them (rules.STEPS_BACK_FOR, same Challenge)
+    return context_findings(graph, code, diagnose)
 
 
 def dns01_provider_permission_denied(graph: Graph, now: datetime) -> list[Finding]:

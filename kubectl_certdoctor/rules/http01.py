@@ -21,7 +21,7 @@ from kubectl_certdoctor.objects import (
 )
 from kubectl_certdoctor.rules.catalog import make
 from kubectl_certdoctor.rules.finding import Finding
-from kubectl_certdoctor.rules.util import field_ev, network_error
+from kubectl_certdoctor.rules.util import context_memo, field_ev, network_error
 
 CLASS_ANN = "kubernetes.io/ingress.class"
 DEFAULT_CLASS_ANN = "ingressclass.kubernetes.io/is-default-class"
@@ -82,6 +82,10 @@ def _host(obj: Obj) -> str:
 
 def lb_addresses(graph: Graph) -> dict[str, str]:
     """Every LoadBalancer/Gateway/Ingress address in the cluster → what owns it."""
+    return context_memo(graph, "lb_addresses", lambda: _lb_addresses(graph))
+
+
+def _lb_addresses(graph: Graph) -> dict[str, str]:
     out: dict[str, str] = {}
     for svc in graph.objs.of_kind("Service"):
         if text(dig(svc, "spec", "type")) == "LoadBalancer":
@@ -181,10 +185,12 @@ def self_check_redirect(graph: Graph, now: datetime) -> list[Finding]:
 
 def self_check_timeout(graph: Graph, now: datetime) -> list[Finding]:
     out: list[Finding] = []
-    lbs = lb_addresses(graph)
+    lbs: dict[str, str] | None = None  # every Service: read only for a connect failure
     for node, reason, sc in http01_challenges(graph):
         if sc.kind != "connect":
             continue
+        if lbs is None:
+            lbs = lb_addresses(graph)
         host = _host(node.obj or {})
         ev = _ev(node, reason)
         if sc.detail.lower() == "no such host":
@@ -294,6 +300,22 @@ def _gateway_serves(gw: Obj, host: str) -> bool:
 
 def ingress_backends(graph: Graph, host: str) -> tuple[list[str], list[str]]:
     """(exposed entry points, backends serving ``host``) as human labels."""
+    classes, default, entry = context_memo(graph, "ingress_entry", lambda: _entry(graph))
+    serving: dict[str, str] = {}
+    for ing in graph.ingresses_for_host(host):
+        cls = ingress_class_of(ing, default)
+        ctl = classes.get(cls, cls) or "(no class)"
+        serving.setdefault(ctl, f"Ingress {namespace(ing)}/{name(ing)} (class {cls or '-'})")
+    for gw in graph.objs.of_kind("Gateway"):
+        if _gateway_serves(gw, host):
+            serving.setdefault(f"gateway:{namespace(gw)}/{name(gw)}",
+                               f"Gateway {namespace(gw)}/{name(gw)}")
+    return list(entry), (sorted(serving.values()) if len(serving) >= 2 else [])
+
+
+def _entry(graph: Graph) -> tuple[dict[str, str], str, list[str]]:
+    """(IngressClass → controller, the default class, the exposed entry points when
+    there are two controllers or more): the same for every host."""
     classes = {name(c): text(dig(c, "spec", "controller")) or name(c)
                for c in graph.objs.of_kind("IngressClass")}
     default = next((name(c) for c in graph.objs.of_kind("IngressClass")
@@ -318,16 +340,7 @@ def ingress_backends(graph: Graph, host: str) -> tuple[list[str], list[str]]:
     controllers = set(classes.values()) | {
         f"gateway:{text(dig(g, 'spec', 'gatewayClassName'))}" for g in gateways}
     entry = sorted(exposed.values()) if len(exposed) >= 2 and len(controllers) >= 2 else []
-    serving: dict[str, str] = {}
-    for ing in graph.ingresses_for_host(host):
-        cls = ingress_class_of(ing, default)
-        ctl = classes.get(cls, cls) or "(no class)"
-        serving.setdefault(ctl, f"Ingress {namespace(ing)}/{name(ing)} (class {cls or '-'})")
-    for gw in gateways:
-        if _gateway_serves(gw, host):
-            serving.setdefault(f"gateway:{namespace(gw)}/{name(gw)}",
-                               f"Gateway {namespace(gw)}/{name(gw)}")
-    return entry, (sorted(serving.values()) if len(serving) >= 2 else [])
+    return classes, default, entry
 
 
 def multiple_ingress_backends(graph: Graph, now: datetime) -> list[Finding]:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from datetime import datetime
 from typing import Any
@@ -352,7 +353,16 @@ def ca_issuer_secret_not_found(graph: Graph, now: datetime) -> list[Finding]:
     found", or — when Secrets of that namespace are visible — its absence). WIDE."""
     out: list[Finding] = []
     secrets_seen = "Secret" not in graph.objs.unseen
-    visible_ns = {namespace(s) for s in graph.objs.of_kind("Secret") if isinstance(s, dict)}
+    # every Secret's namespace: only when an issuer is not ready (20,000 Secrets are a
+    # noticeable walk on every live pass)
+    seen_ns: set[str] | None = None
+
+    def visible(ns: str) -> bool:
+        nonlocal seen_ns
+        if seen_ns is None:
+            seen_ns = {namespace(s) for s in graph.objs.of_kind("Secret") if isinstance(s, dict)}
+        return ns in seen_ns
+
     for kind, node, ns, sn in _ca_issuers(graph):
         obj = node.obj or {}
         st, reason, msg = cond_text(obj, "Ready")
@@ -362,12 +372,12 @@ def ca_issuer_secret_not_found(graph: Graph, now: datetime) -> list[Finding]:
             ev.append(cond_ev(kind, obj, "Ready"))
         if not ev:
             for cr, crm in _requests_of(graph, node):
-                if _REFERENCED.search(crm):
+                if _referenced(crm):
                     ev.append(f"CertificateRequest {cr.ref.namespace}/{cr.ref.name}: "
                               + cond_ev("CertificateRequest", cr.obj or {}, "Ready"))
                     break
         present = graph.objs.get("Secret", ns, sn) is not None
-        if not ev and st != "True" and secrets_seen and ns in visible_ns and not present:
+        if not ev and st != "True" and secrets_seen and not present and visible(ns):
             ev.append(f"{kind}.status.conditions[Ready]: {st or 'absent'}"
                       + (f", reason {reason}" if reason else ""))
             ev.append(f"no Secret {ns}/{sn} in the snapshot, which holds other Secrets of "
@@ -418,6 +428,14 @@ def ca_issuer_secret_not_found(graph: Graph, now: datetime) -> list[Finding]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def _referenced(msg: str) -> bool:
+    """``_REFERENCED`` in a request's message (a live pass asks about the same few messages
+    of every failing request again: cached)."""
+    return _REFERENCED.search(msg) is not None
+
+
+@functools.lru_cache(maxsize=4096)
 def _keypair_case(msg: str) -> str:
     low = msg.lower()
     if NOT_CA in low:

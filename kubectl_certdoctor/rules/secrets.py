@@ -32,6 +32,7 @@ Facts these rules rest on (github.com/cert-manager/cert-manager at the given tag
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from kubectl_certdoctor.graph import Graph
 from kubectl_certdoctor.objects import (
@@ -78,6 +79,20 @@ def _version_note(graph: Graph) -> tuple[Version | None, str]:
     return found[0], f"cert-manager {found[0]} ({found[1]})"
 
 
+#: (``graph.secret_certs``, its Secrets named by more than one Certificate): a live pass
+#: shares that dict with the graph before it unless a Secret name changed (``graph_patch``)
+_SHARED: list[Any] = [None, []]
+
+
+def _shared(graph: Graph) -> list[tuple[tuple[str, str], list[str]]]:
+    held, shared = _SHARED
+    if held is graph.secret_certs:
+        return shared
+    shared = sorted((k, ids) for k, ids in graph.secret_certs.items() if len(ids) > 1)
+    _SHARED[:] = [graph.secret_certs, shared]
+    return shared
+
+
 def secret_shared_by_certificates(graph: Graph, now: datetime) -> list[Finding]:
     """Two or more Certificates with one spec.secretName in a namespace (WIDE: reads across
     chains). From v1.14.0 (and v1.13.2) only the owner (certificate-name annotation, else the
@@ -86,8 +101,7 @@ def secret_shared_by_certificates(graph: Graph, now: datetime) -> list[Finding]:
     out: list[Finding] = []
     version, vnote = _version_note(graph)
     looping = version is not None and not owner_check(version)
-    shared = sorted((k, ids) for k, ids in graph.secret_certs.items() if len(ids) > 1)
-    for (ns, secret_name), ids in shared:
+    for (ns, secret_name), ids in _shared(graph):
         nodes = [graph.nodes[i] for i in ids if i in graph.nodes]
         if len(nodes) < 2:
             continue

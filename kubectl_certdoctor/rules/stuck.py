@@ -16,7 +16,7 @@ and pkg/controller/certificates/{readiness,trigger,issuing} at v1.0.0 … v1.21.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -146,7 +146,7 @@ def _message_of(graph: Graph, n: Node) -> tuple[str, str] | None:
     return None
 
 
-def _explained(graph: Graph, cert: Node, bad: set[Ref], global_cause: bool) -> bool:
+def _explained(graph: Graph, cert: Node, bad: Container[Ref], global_cause: bool) -> bool:
     if global_cause:
         return True
     if any(n.ref in bad for n in subtree(cert)):
@@ -157,29 +157,45 @@ def _explained(graph: Graph, cert: Node, bad: set[Ref], global_cause: bool) -> b
 
 def unexplained(graph: Graph, now: datetime, findings: Iterable[Finding]) -> list[Finding]:
     """ISSUANCE_STUCK_UNRECOGNISED for each stuck Certificate no other finding explains."""
+    bad, global_cause = bad_refs(findings)
+    out: list[Finding] = []
+    for cert in graph.of_kind("Certificate"):
+        f = judge(graph, now, cert, bad, global_cause)
+        if f is not None:
+            out.append(f)
+    return out
+
+
+def bad_refs(findings: Iterable[Finding]) -> tuple[set[Ref], bool]:
+    """The objects a warning or error explains, and whether a controller-wide cause does."""
     bad: set[Ref] = set()
     global_cause = False
     for f in findings:
         if f.severity in (Severity.ERROR, Severity.WARNING):
             bad.add(f.object)
             global_cause = global_cause or f.code in GLOBAL_CODES
-    out: list[Finding] = []
-    for cert in graph.of_kind("Certificate"):
-        why = stuck_reason(cert, now)
-        if not why or _explained(graph, cert, bad, global_cause):
-            continue
-        ev = [f"Certificate {cert.ref.name}: {why}"]
-        deepest = deepest_message(graph, cert)
-        if deepest is not None:
-            ref, path, msg = deepest
-            ev.append(field_ev(ref.kind, path, msg) if not path.startswith("Event")
-                      else f"{ref.kind} {ref.name} {path}: {msg}")
-            where, message = f"{ref.kind} {ref.name}", msg
-            data: dict[str, Any] = {"blocked_by": {"kind": ref.kind, "namespace": ref.namespace,
-                                   "name": ref.name}, "message": msg}
-        else:
-            where, message = f"Certificate {cert.ref.name}", "(no message recorded)"
-            data = {"blocked_by": None, "message": ""}
-        out.append(make(CODE, cert.ref, ev, data=data, name=cert.ref.name, why=why,
-                        where=where, message=message))
-    return out
+    return bad, global_cause
+
+
+def judge(graph: Graph, now: datetime, cert: Node, bad: Container[Ref],
+          global_cause: bool) -> Finding | None:
+    """ISSUANCE_STUCK_UNRECOGNISED for one Certificate (None: not stuck, or explained).
+    It reads the Certificate's chain and its issuer only (``analysis.Analyser`` judges a
+    chain again when its chain, the issuer's findings or ``global_cause`` change)."""
+    why = stuck_reason(cert, now)
+    if not why or _explained(graph, cert, bad, global_cause):
+        return None
+    ev = [f"Certificate {cert.ref.name}: {why}"]
+    deepest = deepest_message(graph, cert)
+    if deepest is not None:
+        ref, path, msg = deepest
+        ev.append(field_ev(ref.kind, path, msg) if not path.startswith("Event")
+                  else f"{ref.kind} {ref.name} {path}: {msg}")
+        where, message = f"{ref.kind} {ref.name}", msg
+        data: dict[str, Any] = {"blocked_by": {"kind": ref.kind, "namespace": ref.namespace,
+                               "name": ref.name}, "message": msg}
+    else:
+        where, message = f"Certificate {cert.ref.name}", "(no message recorded)"
+        data = {"blocked_by": None, "message": ""}
+    return make(CODE, cert.ref, ev, data=data, name=cert.ref.name, why=why,
+                where=where, message=message)

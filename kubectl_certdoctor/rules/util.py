@@ -114,6 +114,17 @@ def memo(graph: Graph, name: str, compute: Callable[[], T]) -> T:
     return value
 
 
+def context_memo(graph: Graph, name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per full build: for values read only from kinds outside
+    ``graph_patch``'s cheap kinds (every Service, Gateway…), which a live pass would
+    otherwise walk again on every update."""
+    if name in graph.context_memo:
+        return graph.context_memo[name]
+    value = compute()
+    graph.context_memo[name] = value
+    return value
+
+
 def failing_requests(graph: Graph) -> dict[Ref, list[tuple[Node, str]]]:
     """Current CertificateRequests whose Ready is False with a message, by issuer ref. A
     request shown ready in the tree is skipped before any look-up: at 10,000 Certificates
@@ -122,14 +133,23 @@ def failing_requests(graph: Graph) -> dict[Ref, list[tuple[Node, str]]]:
     def compute() -> dict[Ref, list[tuple[Node, str]]]:
         out: dict[Ref, list[tuple[Node, str]]] = {}
         for cr in graph.of_kind("CertificateRequest"):
-            if cr.status is Status.READY or cr.obj is None:
-                continue
-            st, _, m = cond_text(cr.obj, "Ready")
-            if st != "False" or not m or not is_current_request(graph, cr):
-                continue
-            ir, iss = graph.issuer_for(cr.obj)
-            if iss is not None:
-                out.setdefault(ir.ref, []).append((cr, m))
+            hit = request_failing(graph, cr)
+            if hit is not None:
+                out.setdefault(hit[0], []).append((cr, hit[1]))
         return out
 
+    # a live pass finds it seeded by ``analysis.Analyser`` (kept per chain, in the order
+    # of a full build: by ``graph.sort_key``), so the wide rules never walk every request
     return memo(graph, "failing_requests", compute)
+
+
+def request_failing(graph: Graph, cr: Node) -> tuple[Ref, str] | None:
+    """(issuer ref, Ready message) when ``cr`` counts in ``failing_requests``. It reads the
+    request, its Certificate (revision, newest request) and whether the issuer exists."""
+    if cr.status is Status.READY or cr.obj is None:
+        return None
+    st, _, m = cond_text(cr.obj, "Ready")
+    if st != "False" or not m or not is_current_request(graph, cr):
+        return None
+    ir, iss = graph.issuer_for(cr.obj)
+    return (ir.ref, m) if iss is not None else None
