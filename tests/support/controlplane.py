@@ -18,7 +18,14 @@ off on purpose: there is no kubelet, and they would overwrite the status that te
 write through the status subresource, or delete pods bound to the tests' fake node.
 The Job and TTL-after-finished controllers run only while a real node needs them
 (:meth:`ControlPlane.start_job_controllers`, started by the ``node`` fixture): debug pods
-are Jobs, and their cleanup without the client is the TTL controller's.
+are Jobs, and their cleanup without the client is the TTL controller's. So does the real
+kube-scheduler (:meth:`ControlPlane.start_scheduler`, with the ``node`` fixture and
+``scripts/lab up``), as ``system:kube-scheduler`` with the API server's bootstrap RBAC:
+without a node it would only mark every pod Unschedulable. The API server always runs
+the ``PodTolerationRestriction`` admission plugin so a namespace's
+``scheduler.alpha.kubernetes.io/defaultTolerations`` annotation can let its pods onto
+a tainted test node (``Node.adopt``). Its one effect elsewhere is upstream's: pods that
+are not BestEffort also get a ``node.kubernetes.io/memory-pressure`` toleration.
 """
 
 from __future__ import annotations
@@ -62,7 +69,13 @@ CONTROLLERS = (
 
 #: started only with a real node (debug pods are Jobs cleaned up by ttlSecondsAfterFinished)
 JOB_CONTROLLERS = ("job-controller", "ttl-after-finished-controller")
+#: with them: a real node registers tainted ``node.kubernetes.io/not-ready:NoSchedule``
+#: (TaintNodesByCondition) and only this controller lifts the taint once it is Ready, so
+#: the real scheduler can place pods (no taint-eviction-controller: nothing is evicted)
+NODE_CONTROLLERS = ("node-lifecycle-controller",)
 JOBS_KCM = "kube-controller-manager-jobs"
+SCHEDULER = "kube-scheduler"
+SCHEDULER_USER = "system:kube-scheduler"
 
 #: what the restricted user may read: no orders, no challenges, no secrets
 VIEWER_RULES: list[dict[str, Any]] = [
@@ -199,7 +212,8 @@ class ControlPlane(Supervisor):
 
     def stop(self) -> None:
         """Stop every process (controller manager, API server, etcd) and wait for each."""
-        for name in (JOBS_KCM, "kube-controller-manager", "kube-apiserver", "etcd"):
+        for name in (SCHEDULER, JOBS_KCM, "kube-controller-manager", "kube-apiserver",
+                     "etcd"):
             self._terminate(name)
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -244,6 +258,8 @@ class ControlPlane(Supervisor):
             f"--service-account-signing-key-file={certs / 'sa.key'}",
             "--allow-privileged=true",
             "--profiling=false",
+            # namespace default tolerations: how Node.adopt lets pods onto the test node
+            "--enable-admission-plugins=PodTolerationRestriction",
             *self.apiserver_args,
         ])
         self._wait("kube-apiserver", lambda: self._get_status("/readyz") == 200, 90)
@@ -386,12 +402,16 @@ class ControlPlane(Supervisor):
         # service accounts (no namespace deletion, no aggregation), hence system:masters
         kcm = ca.issue("controller-manager", "system:kube-controller-manager",
                        organizations=("system:masters",))
+        # the bootstrap ClusterRoles system:kube-scheduler / system:volume-scheduler (and
+        # the authentication reader Role in kube-system) are bound to this user name
+        sched = ca.issue("scheduler", SCHEDULER_USER)
         service_account_key(certs / "sa.key")
         assert ca.cert_path == self.ca_file and admin == self.admin_cert
         self._write_kubeconfig(self.admin_kubeconfig, ADMIN_USER, admin)
         self._write_kubeconfig(self.restricted_kubeconfig, VIEWER_USER, viewer)
         self._write_kubeconfig(self.dir / "controller-manager.kubeconfig",
                                "system:kube-controller-manager", kcm)
+        self._write_kubeconfig(self.dir / "scheduler.kubeconfig", SCHEDULER_USER, sched)
 
     def _write_kubeconfig(self, path: Path, user: str, pair: KeyPair) -> None:
         doc = {
@@ -441,22 +461,67 @@ class ControlPlane(Supervisor):
                 raise ControlPlaneError(f"creating {plural}/{VIEWER_ROLE}: {status} {out}")
 
     def start_job_controllers(self) -> None:
-        """A second controller manager running only the Job and TTL-after-finished
-        controllers (idempotent); :meth:`stop_job_controllers` stops it."""
+        """A second controller manager running only the Job, TTL-after-finished and node
+        lifecycle controllers (idempotent); :meth:`stop_job_controllers` stops it."""
         if JOBS_KCM in self._procs:
             return
-        self._start_controller_manager(JOBS_KCM, JOB_CONTROLLERS, free_port())
+        self._start_controller_manager(JOBS_KCM, JOB_CONTROLLERS + NODE_CONTROLLERS,
+                                       free_port(), ("--node-monitor-period=1s",))
 
     def stop_job_controllers(self) -> None:
         self._terminate(JOBS_KCM)
 
+    def start_scheduler(self) -> None:
+        """The real kube-scheduler (idempotent), only where pods must land on a real node:
+        the ``node`` fixture, ``scripts/lab up``. No leader election (one replica)."""
+        if SCHEDULER in self._procs:
+            return
+        if not (self.bindir / SCHEDULER).exists():
+            raise ControlPlaneError(f"{self.bindir / SCHEDULER} missing: run scripts/testbin")
+        kubeconfig = self.dir / "scheduler.kubeconfig"
+        config = self.dir / "scheduler-config.yaml"
+        config.write_text(yaml.safe_dump({
+            "apiVersion": "kubescheduler.config.k8s.io/v1", "kind": "KubeSchedulerConfiguration",
+            "clientConnection": {"kubeconfig": str(kubeconfig)},
+            "leaderElection": {"leaderElect": False},
+            # a pod created before the node was Ready is retried within a second
+            "podInitialBackoffSeconds": 1, "podMaxBackoffSeconds": 2,
+        }))
+        port = free_port()
+        self._spawn(SCHEDULER, [
+            str(self.bindir / SCHEDULER), f"--config={config}",
+            f"--authentication-kubeconfig={kubeconfig}",
+            f"--authorization-kubeconfig={kubeconfig}",
+            "--bind-address=127.0.0.1", f"--secure-port={port}",
+            f"--cert-dir={self.dir / 'kube-scheduler-certs'}",
+            "--profiling=false",
+        ])
+        self._wait(SCHEDULER, lambda: self._healthz(port), 60)
+
+    def stop_scheduler(self) -> None:
+        self._terminate(SCHEDULER)
+
+    @staticmethod
+    def _healthz(port: int) -> bool:
+        """A loopback component's /healthz (self-signed serving certificate)."""
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        try:
+            with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz",
+                                        timeout=2, context=ctx) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
     def _start_controller_manager(self, name: str = "kube-controller-manager",
                                   controllers: Sequence[str] = CONTROLLERS,
-                                  port: int = 0) -> None:
+                                  port: int = 0, extra_args: Sequence[str] = ()) -> None:
         certs = self.dir / "pki"
         kubeconfig = self.dir / "controller-manager.kubeconfig"
         port = port or self.kcm_port
-        extra = self.controller_manager_args if name == "kube-controller-manager" else ()
+        extra = (self.controller_manager_args if name == "kube-controller-manager"
+                 else tuple(extra_args))
         self._spawn(name, [
             str(self.bindir / "kube-controller-manager"),
             f"--kubeconfig={kubeconfig}",

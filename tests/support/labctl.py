@@ -1,11 +1,14 @@
 """``scripts/lab up|down|status|capture``: the lab as a background cluster for developers.
 
-``up`` starts the test control plane, then bind9, Pebble, the 404 backend and
-cert-manager's controllers (tests/support/lab.py), applies every lab scenario
-and waits until the controller has settled them; the processes keep running
-after the command returns. State lives in ``.lab/`` at the repository root
-(gitignored): ``lab.json`` for the lab's processes, ``controlplane.json`` for
-the control plane's. ``down`` stops everything, checks no PID survived and
+``up`` starts the test control plane with the real kube-scheduler and the Job, TTL and
+node lifecycle controllers, a real node (containerd + kubelet + CNI bridge,
+tests/support/node.py; root only, ``--no-node`` skips it) so in-cluster probes run, then
+bind9, Pebble, the 404 backend and cert-manager's controllers (tests/support/lab.py),
+applies every lab scenario and waits until the controller has settled them; the
+processes keep running after the command returns. State lives in ``.lab/`` at the
+repository root (gitignored; ``CERTDOCTOR_LAB_STATE`` moves it, e.g. for a test):
+``lab.json`` for the lab's processes, ``controlplane.json`` for the control plane's,
+``node.json`` for the node's. ``down`` stops everything, checks no PID survived and
 removes ``.lab/``. ``capture`` writes each scenario through the project's own
 ``kubectl-certdoctor dump`` into ``kubectl_certdoctor/scenarios/captured/``.
 """
@@ -23,9 +26,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.support import lab_scenarios as ls
-from tests.support.lab import REPO, Lab, LabError, ProcInfo, alive, labbin, terminate
+from tests.support.controlplane import ControlPlane
+from tests.support.lab import REPO, Lab, LabError, LabState, ProcInfo, alive, labbin, terminate
+from tests.support.node import Node, NodeError
 
-STATE = REPO / ".lab"
+STATE = Path(os.environ.get("CERTDOCTOR_LAB_STATE") or REPO / ".lab")
 CAPTURED = REPO / "kubectl_certdoctor" / "scenarios" / "captured"
 CM_VERSION = "v1.21.1"
 HEADER = f"# captured from cert-manager {CM_VERSION} by scripts/lab"
@@ -38,13 +43,46 @@ def _say(msg: str) -> None:
 # --------------------------------------------------------------------------- control plane
 
 
-def _start_control_plane(workdir: Path) -> tuple[str, list[ProcInfo]]:
-    """Start the project's test control plane detached; returns (admin kubeconfig, processes)."""
-    from tests.support.controlplane import ControlPlane
-
+def _start_control_plane(workdir: Path, scheduler: bool) -> tuple[ControlPlane, list[ProcInfo]]:
+    """Start the project's test control plane detached (with ``scheduler``: also
+    kube-scheduler and the Job/TTL/node lifecycle controllers a real node needs);
+    returns it and its processes."""
     cp = ControlPlane(workdir).start()
+    try:
+        if scheduler:
+            cp.start_job_controllers()
+            cp.start_scheduler()
+    except BaseException:
+        cp.stop()
+        raise
     procs = [_proc_info(name, popen) for name, popen in cp.processes().items()]
-    return str(cp.admin_kubeconfig), procs
+    return cp, procs
+
+
+def _start_node(cp: ControlPlane) -> Node:
+    """A real node for the lab's control plane, saved to ``node.json`` for ``down``."""
+    from kubernetes import config
+
+    api = config.new_client_from_config(config_file=str(cp.admin_kubeconfig))
+    node = Node(STATE / "node", cp, api, die_with_parent=False)
+    try:
+        node.start()
+        node.save(STATE / "node.json")
+        node.wait_schedulable()
+    except BaseException:
+        node.stop()
+        (STATE / "node.json").unlink(missing_ok=True)
+        raise
+    return node
+
+
+def node_namespaces(state: LabState) -> list[str]:
+    """Where the lab's pods may land on the node: ``default`` and every scenario namespace
+    without an HTTP-01 solver. cert-manager's solver pods would need an image nothing may
+    pull here, so those namespaces keep their solver pod Pending (the scheduler says
+    "untolerated taint") and the scenarios stay what they were without a node."""
+    return ["default"] + [s.namespace for s in ls.SCENARIOS
+                          if '"http01"' not in json.dumps(s.build(state))]
 
 
 def _proc_info(name: str, popen: subprocess.Popen[bytes]) -> ProcInfo:
@@ -85,13 +123,26 @@ def up(args: argparse.Namespace) -> int:
     STATE.mkdir(exist_ok=True)
     bindir = labbin()
     cp_procs: list[ProcInfo] = []
+    node: Node | None = None
+    with_node = not args.kubeconfig and not args.no_node and os.geteuid() == 0
+    if not args.kubeconfig and not args.no_node and not with_node:
+        _say("not root: no node (containerd, the CNI bridge and cgroups need root)")
     if args.kubeconfig:
         kubeconfig = str(Path(args.kubeconfig).resolve())
         _say(f"using the existing (disposable!) cluster of {kubeconfig}")
+        _save_cp(cp_procs, kubeconfig)
     else:
-        _say("starting the control plane")
-        kubeconfig, cp_procs = _start_control_plane(STATE / "controlplane")
-    _save_cp(cp_procs, kubeconfig)
+        _say("starting the control plane" + (" and kube-scheduler" if with_node else ""))
+        cp, cp_procs = _start_control_plane(STATE / "controlplane", scheduler=with_node)
+        kubeconfig = str(cp.admin_kubeconfig)
+        _save_cp(cp_procs, kubeconfig)
+        if with_node:
+            _say("starting a real node (containerd, runc, CNI bridge, kubelet)")
+            try:
+                node = _start_node(cp)
+            except BaseException:
+                down(args)
+                raise
     lab = Lab(kubeconfig, STATE, bindir=bindir)
     try:
         _say("starting bind9, Pebble, the 404 backend and cert-manager's controllers")
@@ -102,6 +153,11 @@ def up(args: argparse.Namespace) -> int:
         if cp_procs:
             ls.allow_namespace_deletion(api)
         ls.apply_scenarios(api, lab.state)
+        if node is not None:
+            for ns in node_namespaces(lab.state):
+                node.adopt(ns)
+            _say(f"node {node.name} Ready; pods in {', '.join(node_namespaces(lab.state))} "
+                 "are scheduled on it")
         if not args.no_wait:
             _say("waiting for cert-manager to settle every scenario (DNS-01 takes ~65 s)")
             settled = ls.wait_settled(api, timeout=150)
@@ -133,6 +189,10 @@ def down(args: argparse.Namespace) -> int:
                 _say(f"namespaces not deleted: {', '.join(left)}")
         lab.stop()
         leftover += lab.leftover()
+    if (STATE / "node.json").exists():
+        node = Node.attach(STATE / "node.json")
+        node.stop()
+        leftover += [f"{name}:node" for name, up_ in node.status().items() if up_]
     for proc in reversed(cp_procs):
         terminate(proc)
     leftover += [f"{p.name}:{p.pid}" for p in cp_procs if alive(p)]
@@ -152,10 +212,21 @@ def status(args: argparse.Namespace) -> int:
     _, cp_procs = _load_cp()
     for proc in cp_procs + lab.state.procs:
         print(f"{proc.name:24} pid {proc.pid:<7} {'running' if alive(proc) else 'STOPPED'}")
-    from kubernetes import config
+    node = Node.attach(STATE / "node.json") if (STATE / "node.json").exists() else None
+    if node is not None:
+        running = node.status()
+        for name, pid in node.detached_pids.items():
+            print(f"{'node ' + name:24} pid {pid:<7} "
+                  f"{'running' if running[name] else 'STOPPED'}")
+    from kubernetes import client, config
 
     api = config.new_client_from_config(config_file=lab.state.kubeconfig)
     try:
+        if node is not None:
+            conds = client.CoreV1Api(api).read_node(node.name).status.conditions or []
+            ready = any(c.type == "Ready" and c.status == "True" for c in conds)
+            print(f"node {node.name:19} {'Ready' if ready else 'NOT Ready'}  "
+                  f"pods of {', '.join(node_namespaces(lab.state))} are scheduled on it")
         for scenario in ls.SCENARIOS:
             ok = scenario.settled(ls.Reader(api, scenario.namespace))
             print(f"{scenario.namespace:20} {'settled' if ok else 'in progress'}  {scenario.title}")
@@ -266,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p_up = sub.add_parser("up", help="start everything in the background and apply the scenarios")
     p_up.add_argument("--no-wait", action="store_true", help="do not wait for scenarios to settle")
+    p_up.add_argument("--no-node", action="store_true",
+                      help="no real node and no kube-scheduler (pods stay Pending)")
     p_up.add_argument(
         "--kubeconfig",
         help="run against this existing, disposable test cluster (cert-manager CRDs installed, "
@@ -278,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"up": up, "down": down, "status": status, "capture": capture}[args.command]
     try:
         return handler(args)
-    except LabError as err:
+    except (LabError, NodeError) as err:
         _say(str(err))
         return 1
 

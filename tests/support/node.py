@@ -19,11 +19,16 @@ test control plane:
   server's Node authorizer), its node IP the bridge gateway, pods under a cgroup root of
   its own (``/certdoctor-<hex>``) so two test nodes never garbage-collect each other's pods.
 
-The test control plane has no scheduler, and the tool must not bind its own pods (real
-clusters schedule them). :class:`Node` therefore plays a one-node scheduler, and only in
-the namespaces a test hands it (:meth:`Node.adopt`): it binds every unbound pod there
-through the ``pods/binding`` subresource. Everything else in the session (the lab's solver
-pods, the tests that want a pod to stay Pending) is left alone.
+Pods are placed by the real kube-scheduler (``ControlPlane.start_scheduler``, started by
+the ``node`` fixture and ``scripts/lab up``); the tool never binds its own pods. The node
+registers with the taint ``certdoctor.test/node=<name>:NoSchedule``, and only namespaces a
+test hands it (:meth:`Node.adopt`) tolerate it: the namespace gets the
+``scheduler.alpha.kubernetes.io/defaultTolerations`` annotation, which the API server's
+``PodTolerationRestriction`` admission plugin adds to every pod created there. Why not
+let every pod land: the session's other pods (the lab's HTTP-01 solver pod, whose image
+cannot be pulled here; the tests that want a pod never scheduled) must stay Pending, and
+they do so for the scheduler's own reason ("untolerated taint"), not a stand-in's. The
+toleration is appended after the pod's own, and tolerating a taint attracts nothing.
 
 ``stop()`` ends everything by PID (kubelet, the containers' processes, the shims,
 containerd), unmounts network namespaces, deletes the bridge, the cgroups and the Node
@@ -55,6 +60,12 @@ from tests.support.procs import Supervisor
 SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CNI_BIN_DIR = "/usr/lib/cni"
 CGROUP_FS = Path("/sys/fs/cgroup")
+#: the test node's taint; only adopted namespaces tolerate it (see the module docstring)
+TAINT_KEY = "certdoctor.test/node"
+DEFAULT_TOLERATIONS = "scheduler.alpha.kubernetes.io/defaultTolerations"
+#: containerd pulls through this closed loopback port (Go skips it for loopback
+#: registries): an image missing on the node fails here instead of leaving the machine
+NO_PULL_PROXY = "http://127.0.0.1:9"
 
 
 class NodeError(RuntimeError):
@@ -103,8 +114,13 @@ class Node(Supervisor):
     error = NodeError
 
     def __init__(self, workdir: Path, cp: ControlPlane, api_client: Any, *,
-                 bindir: Path | None = None, die_with_parent: bool = True) -> None:
+                 bindir: Path | None = None, die_with_parent: bool = True,
+                 serve_on_gateway: bool = False) -> None:
         self.dir = Path(workdir)
+        #: the kubelet serves on the bridge gateway (the node IP) instead of 127.0.0.1, so
+        #: an API server started with ``--kubelet-preferred-address-types=InternalIP`` and a
+        #: kubelet client certificate reaches it for pods/log (still only this machine)
+        self.serve_on_gateway = serve_on_gateway
         self.dir.mkdir(parents=True, exist_ok=True)
         self.cp = cp
         self.api_client = api_client
@@ -124,10 +140,15 @@ class Node(Supervisor):
         self.kubelet_port, self.healthz_port = free_port(), free_port()
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self._pids: set[int] = set()
+        #: (pid, start ticks) by name for a node started by another process (:meth:`attach`)
+        self._detached: dict[str, tuple[int, int]] = {}
         self._adopted: set[str] = set()
         self._stop = threading.Event()
-        self._binder: threading.Thread | None = None
-        #: every pod this node's binder bound, as the API server returned it before binding
+        self._watcher: threading.Thread | None = None
+        self._seen: set[str] = set()
+        self._watching = threading.Event()
+        #: every pod of an adopted namespace, as the API server returned it before the
+        #: scheduler bound it (what admission accepted, without ``nodeName``)
         self.pods: list[dict[str, Any]] = []
         self.startup_seconds: float | None = None
         self.timings: dict[str, float] = {}
@@ -143,9 +164,10 @@ class Node(Supervisor):
             self._step("images", self._import_images)
             self._step("kubelet", self._start_kubelet)
             self._step("node ready", self._wait_ready)
-            self._binder = threading.Thread(target=self._bind_loop, name="node-binder",
-                                            daemon=True)
-            self._binder.start()
+            self._watcher = threading.Thread(target=self._watch_loop, name="node-pods",
+                                             daemon=True)
+            self._watcher.start()
+            self._watching.wait(10)  # listed: no pod of an adopted namespace goes unseen
         except BaseException:
             self.stop()
             raise
@@ -161,10 +183,10 @@ class Node(Supervisor):
         """Stop everything this node started, by PID, and undo its host changes."""
         began = time.monotonic()
         self._stop.set()
-        if self._binder is not None:
-            self._binder.join(timeout=10)
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
         self._terminate("kubelet")
-        if "containerd" in self._procs:
+        if "containerd" in self._procs or "containerd" in self._detached:
             self._remove_containers()
         self._kill_pod_processes()
         self._terminate("containerd")
@@ -189,13 +211,78 @@ class Node(Supervisor):
     def pids(self) -> set[int]:
         return set(self._pids)
 
+    # ------------------------------------------------------------------ detached (scripts/lab)
+
+    def save(self, path: Path) -> None:
+        """What :meth:`attach` needs to stop this node from another process: ``scripts/lab
+        up`` returns while the node runs on, ``scripts/lab down`` stops it."""
+        procs = {n: [p.pid, _start_ticks(p.pid)] for n, p in self._procs.items()}
+        path.write_text(json.dumps({
+            "dir": str(self.dir), "name": self.name, "bridge": self.bridge,
+            "cgroup_root": self.cgroup_root, "subnet": str(self.subnet),
+            "bindir": str(self.bindir), "procs": procs}, indent=2))
+
+    @classmethod
+    def attach(cls, path: Path) -> Node:
+        """A handle on a node another process started and :meth:`save`-d: enough for
+        :meth:`status` and :meth:`stop` (the Node object is left to its control plane)."""
+        raw = json.loads(path.read_text())
+        node = cls.__new__(cls)  # no start-up state to make: nothing here starts anything
+        node.dir, node.name, node.bridge = Path(raw["dir"]), raw["name"], raw["bridge"]
+        node.cgroup_root, node.bindir = raw["cgroup_root"], Path(raw["bindir"])
+        node.subnet = ipaddress.IPv4Network(raw["subnet"])
+        node.gateway = str(node.subnet.network_address + 1)
+        node.sock = node.dir / "containerd" / "containerd.sock"
+        node._procs, node._pids, node._adopted, node.timings = {}, set(), set(), {}
+        node._detached = {n: (int(pid), int(ticks)) for n, (pid, ticks) in raw["procs"].items()
+                          if ticks is not None}
+        node._stop, node._watcher = threading.Event(), None
+        return node
+
+    @property
+    def detached_pids(self) -> dict[str, int]:
+        """Process name → PID of an attached node's processes."""
+        return {n: pid for n, (pid, _) in self._detached.items()}
+
+    def status(self) -> dict[str, bool]:
+        """Process name → running, for this process's node or an attached one."""
+        out = {n: p.poll() is None for n, p in self._procs.items()}
+        out.update({n: _start_ticks(pid) == ticks for n, (pid, ticks) in self._detached.items()})
+        return out
+
     # ------------------------------------------------------------------ scheduling
 
+    @property
+    def toleration(self) -> dict[str, str]:
+        """What a pod needs to be scheduled here."""
+        return {"key": TAINT_KEY, "operator": "Equal", "value": self.name,
+                "effect": "NoSchedule"}
+
+    def wait_schedulable(self, timeout: float = 30) -> None:
+        """Until the node carries no NoSchedule taint but its own: the node lifecycle
+        controller (``ControlPlane.start_job_controllers``) lifts ``not-ready`` once the
+        kubelet reports Ready."""
+        def clear() -> bool:
+            _, node = self.cp.request("GET", f"/api/v1/nodes/{self.name}")
+            taints = ((node or {}).get("spec") or {}).get("taints") or []
+            return all(t.get("key") == TAINT_KEY for t in taints
+                       if t.get("effect") == "NoSchedule")
+
+        self._wait("kubelet", clear, timeout, what=f"node {self.name} to lose not-ready")
+
     def adopt(self, namespace: str) -> None:
-        """Bind the unbound pods of ``namespace`` to this node (the missing scheduler)."""
+        """Let the pods created in ``namespace`` from now on onto this node: the namespace's
+        default tolerations (PodTolerationRestriction) tolerate the node's taint."""
+        status, out = self.cp.request(
+            "PATCH", f"/api/v1/namespaces/{namespace}",
+            {"metadata": {"annotations": {DEFAULT_TOLERATIONS: json.dumps([self.toleration])}}},
+            content_type="application/merge-patch+json")
+        if status != 200:
+            raise NodeError(f"adopting namespace {namespace}: {status} {out}")
         self._adopted.add(namespace)
 
-    def _bind_loop(self) -> None:
+    def _watch_loop(self) -> None:
+        """Record the unbound pods of adopted namespaces (:attr:`pods`)."""
         from kubernetes.client import CoreV1Api
         from kubernetes.watch.watch import iter_resp_lines
 
@@ -208,7 +295,8 @@ class Node(Supervisor):
                         field_selector="spec.nodeName=", _preload_content=False).data)
                     rv = data["metadata"]["resourceVersion"]
                     for pod in data.get("items") or []:
-                        self._maybe_bind(core, pod)
+                        self._maybe_record(pod)
+                    self._watching.set()
                 resp = core.list_pod_for_all_namespaces(
                     field_selector="spec.nodeName=", watch=True, resource_version=rv,
                     timeout_seconds=1, allow_watch_bookmarks=False, _preload_content=False,
@@ -221,7 +309,7 @@ class Node(Supervisor):
                             break
                         rv = ev["object"]["metadata"]["resourceVersion"]
                         if ev.get("type") in ("ADDED", "MODIFIED"):
-                            self._maybe_bind(core, ev["object"])
+                            self._maybe_record(ev["object"])
                 finally:
                     resp.close()
             except Exception:
@@ -230,22 +318,14 @@ class Node(Supervisor):
                 rv = ""
                 time.sleep(0.1)
 
-    def _maybe_bind(self, core: Any, pod: dict[str, Any]) -> None:
-        from kubernetes.client.exceptions import ApiException
-
+    def _maybe_record(self, pod: dict[str, Any]) -> None:
         md = pod["metadata"]
-        if md["namespace"] not in self._adopted or md.get("deletionTimestamp"):
+        if md["namespace"] not in self._adopted or md.get("uid") in self._seen:
             return
         if (pod.get("spec") or {}).get("nodeName"):
             return
-        body = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": md["name"]},
-                "target": {"apiVersion": "v1", "kind": "Node", "name": self.name}}
-        try:
-            core.create_namespaced_pod_binding(md["name"], md["namespace"], body,
-                                               _preload_content=False)
-            self.pods.append(pod)
-        except ApiException:
-            pass  # already bound or gone
+        self._seen.add(md.get("uid", ""))
+        self.pods.append(pod)
 
     def running_containers(self, namespace: str) -> list[str]:
         """IDs of this node's running containers (sandboxes included) of pods in
@@ -336,7 +416,8 @@ oom_score = 0
 """
         cfg = self.dir / "containerd" / "config.toml"
         cfg.write_text(config)
-        self._spawn("containerd", ["containerd", "--config", str(cfg)])
+        self._spawn("containerd", ["containerd", "--config", str(cfg)],
+                    env={"HTTPS_PROXY": NO_PULL_PROXY, "HTTP_PROXY": NO_PULL_PROXY})
         self._wait("containerd", lambda: self._ctr("version", check=False).returncode == 0, 30)
 
     def _ctr(self, *args: str, check: bool = True,
@@ -366,7 +447,8 @@ oom_score = 0
         resolv.write_text(f"nameserver {self.gateway}\noptions ndots:1 timeout:1 attempts:1\n")
         config = {
             "apiVersion": "kubelet.config.k8s.io/v1beta1", "kind": "KubeletConfiguration",
-            "address": "127.0.0.1", "port": self.kubelet_port, "readOnlyPort": 0,
+            "address": self.gateway if self.serve_on_gateway else "127.0.0.1",
+            "port": self.kubelet_port, "readOnlyPort": 0,
             "healthzBindAddress": "127.0.0.1", "healthzPort": self.healthz_port,
             "cgroupDriver": "cgroupfs", "cgroupRoot": f"/{self.cgroup_root}",
             "failCgroupV1": False, "failSwapOn": False,
@@ -383,6 +465,8 @@ oom_score = 0
             "evictionHard": {"memory.available": "1Mi", "nodefs.available": "1%",
                              "imagefs.available": "1%", "nodefs.inodesFree": "1%"},
             "registerNode": True,
+            "registerWithTaints": [{"key": TAINT_KEY, "value": self.name,
+                                    "effect": "NoSchedule"}],
             "nodeStatusReportFrequency": "10s",
         }
         cfg = kdir / "config.yaml"
@@ -493,12 +577,13 @@ oom_score = 0
             raise NodeError(f"{' '.join(argv)}: {proc.stderr.strip()}")
         return proc
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
+    def _spawn(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> None:
         log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 - held by the child
         try:
             proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, cwd=self.dir,
                                     stdin=subprocess.DEVNULL, start_new_session=True,
-                                    env={"PATH": SBIN_PATH, "HOME": str(self.dir)},
+                                    env={"PATH": SBIN_PATH, "HOME": str(self.dir),
+                                         **(env or {})},
                                     preexec_fn=_pdeathsig() if self.die_with_parent else None)
         finally:
             log.close()
@@ -508,6 +593,9 @@ oom_score = 0
     def _terminate(self, name: str) -> None:
         proc = self._procs.pop(name, None)
         if proc is None:
+            held = self._detached.get(name)  # kept: status() reports it stopped
+            if held is not None:
+                _stop_detached(*held)
             return
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -519,6 +607,28 @@ oom_score = 0
                     os.kill(proc.pid, signal.SIGKILL)
                 proc.wait(10)
 
+
+def _start_ticks(pid: int) -> int | None:
+    """Process start time (/proc stat field 22): tells a PID from a recycled one."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def _stop_detached(pid: int, ticks: int) -> None:
+    """SIGTERM a process another run started (if it is still that process), SIGKILL
+    after 20 s."""
+    for sig, grace in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 10.0)):
+        if _start_ticks(pid) != ticks:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and _start_ticks(pid) == ticks:
+            time.sleep(0.05)
 
 
 def controller_deployment(namespace: str, env: dict[str, str]) -> dict[str, Any]:
