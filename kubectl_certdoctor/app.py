@@ -2,13 +2,16 @@
 
 Design notes
 - The UI never does IO. The source's own threads (or nothing, for a file) produce
-  objects; a change only sets ``_dirty``. A 25 ms tick starts one thread worker
-  (group ``analyse``) that snapshots the source and brings the analysis up to date
-  (``analysis.Analyser``: only the Certificate chains that changed are linked and judged
-  again); the result is applied on the UI thread. Bursts of watch events therefore cost
-  one pass, a pass never overlaps another, and the next one waits at least as long as
-  the last one took. ``r`` and any change of scope ask for a full analysis; the 30 s
-  clock tick re-judges every chain at the new time in batches ("next retry in 43m").
+  objects; a change sets ``_dirty`` and posts one ``Wake`` message (coalesced: none
+  while one is pending), so an idle app has no timer running but the 30 s clock. On the
+  UI loop, a wake starts one thread worker (group ``analyse``) that snapshots the source
+  and brings the analysis up to date (``analysis.Analyser``: only the Certificate chains
+  that changed are linked and judged again) — or a one-shot timer for when the next pass
+  may start; the result is applied on the UI thread, which then looks again. Bursts of
+  watch events therefore cost one pass, a pass never overlaps another, and the next one
+  waits at least as long as the last one took (at least ``MIN_PASS_GAP``). ``r`` and any
+  change of scope ask for a full analysis; the 30 s clock tick re-judges every chain at
+  the new time in batches ("next retry in 43m").
 - ``clock`` is injectable so snapshot tests render the same ages every run.
 - Context switches connect in a worker (group ``connect``) and swap sources only when
   the new connection works; the old store is stopped afterwards.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import importlib
+import threading
 import time
 from datetime import datetime
 from typing import Any, ClassVar
@@ -26,6 +30,8 @@ from typing import Any, ClassVar
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.timer import Timer
 
 from kubectl_certdoctor.analysis import Analyser, Analysis
 from kubectl_certdoctor.errors import CertdoctorError
@@ -43,9 +49,10 @@ def _screen(module: str, name: str) -> Any:
     return getattr(importlib.import_module(f"kubectl_certdoctor.screens.{module}"), name)
 
 
-#: how often the app looks for changes; a pass starts at most once per tick, and never
-#: sooner after the last one than that pass took (the analysis uses at most half a core)
-REBUILD_TICK = 0.025
+#: the shortest pause between two passes: a pass never starts sooner after the last one
+#: than that pass took in CPU time (the analysis uses at most half a core; a live pass at
+#: 10,000 Certificates costs a few ms, so this floor decides) nor sooner than this
+MIN_PASS_GAP = 0.025
 #: the longest pause between two passes, however long the last one took
 MAX_PASS_GAP = 0.5
 CLOCK_TICK = 30.0
@@ -82,6 +89,10 @@ class CertDoctorApp(App[int]):
         self._heap = HeapKeeper()
         self._building = False
         self._next_pass = 0.0
+        #: a Wake message is on its way to the UI loop (set from any thread)
+        self._wake_posted = False
+        self._wake_lock = threading.Lock()
+        self._pass_timer: Timer | None = None
         self._pass_seconds = 0.0
         self._unsubscribe = source.subscribe(self._on_source_change)
         self._switching = False
@@ -109,10 +120,9 @@ class CertDoctorApp(App[int]):
 
         self.push_screen(TreeScreen())
         self.source.start()
-        self.set_interval(REBUILD_TICK, self._tick)
         if not self._fixed_clock:
             self.set_interval(CLOCK_TICK, self._time_moved)
-        self._tick()
+        self._consider()
 
     def _load_keymap(self) -> None:
         """Remap bindings by id from the keymap file (see ``keymap.py``); problems are
@@ -168,37 +178,65 @@ class CertDoctorApp(App[int]):
 
     # -- data flow -----------------------------------------------------------------------
 
+    class Wake(Message):
+        """The source changed: look for a pass to start (posted from its threads)."""
+
     def _on_source_change(self, kind: str) -> None:
-        """Called from the source's threads: only flag; the tick does the work."""
+        """Called from the source's threads: flag, and wake the UI loop once."""
         self._dirty = True
+        with self._wake_lock:
+            if self._wake_posted:
+                return
+            self._wake_posted = True
+        with contextlib.suppress(RuntimeError):  # the loop is gone: shutting down
+            self.post_message(self.Wake())
+
+    def on_cert_doctor_app_wake(self, _: CertDoctorApp.Wake) -> None:
+        with self._wake_lock:
+            self._wake_posted = False
+        self._consider()
 
     def _mark_full(self) -> None:
+        """Ask for a full analysis (from the UI loop or a worker thread)."""
         self._full = True
-        self._dirty = True
+        self._on_source_change("*")
 
     def _time_moved(self) -> None:
         """Re-judge every chain at the new time, a batch per pass (``Analyser``)."""
         self._analyser.refresh_time()
         self._dirty = True
+        self._consider()
 
-    def _tick(self) -> None:
-        if (self._dirty or self._analyser.refreshing) and not self._building \
-                and time.monotonic() >= self._next_pass:
-            self._dirty = False
-            self._building = True
-            self._rebuild()
+    def _consider(self) -> None:
+        """On the UI loop: start a pass if one is due, else a timer for when it may start."""
+        if self._building or not (self._dirty or self._analyser.refreshing):
+            return
+        wait = self._next_pass - time.monotonic()
+        if wait > 0:
+            if self._pass_timer is None:
+                self._pass_timer = self.set_timer(wait, self._pass_due)
+            return
+        self._dirty = False
+        self._building = True
+        self._rebuild()
+
+    def _pass_due(self) -> None:
+        self._pass_timer = None
+        self._consider()
 
     @work(thread=True, group="analyse", exit_on_error=False, description="rebuild graph")
     def _rebuild(self) -> None:
         try:
-            t0 = time.monotonic()
+            # the pass's own CPU time, not its wall time: with the GIL shared with the UI
+            # thread and other processes on the cores, wall time counts their work too
+            t0 = time.thread_time()
             full, self._full = self._full, False
             objs = self.source.snapshot()
             states = self.source.states()
             now = objs.observed_at if objs.observed_at and not self._fixed_clock \
                 else self.clock()
             a = self._analyser.update(objs, states, now, full=full)
-            self._pass_seconds = time.monotonic() - t0
+            self._pass_seconds = time.thread_time() - t0
         except Exception as e:  # shown, never fatal: the next change retries
             self._from_thread(self._failed, e)
             return
@@ -210,17 +248,17 @@ class CertDoctorApp(App[int]):
 
     def _failed(self, e: Exception) -> None:
         self._building = False
+        self._next_pass = time.monotonic() + MAX_PASS_GAP
         self.notify(f"could not analyse the cluster: {type(e).__name__}: {e}",
                     severity="error", timeout=8)
+        self._consider()
 
     def _apply(self, a: Analysis) -> None:
         self._building = False
-        # while kinds are still listing (each first LIST is a full pass, and the tree is
-        # held back meanwhile: screens/tree.py) passes wait the longest gap, so the watch
-        # threads and the analysis leave the UI thread its share of the GIL
-        syncing = any(st.state == "syncing" for st in a.states.values())
-        gap = MAX_PASS_GAP if syncing else min(self._pass_seconds, MAX_PASS_GAP)
+        gap = max(MIN_PASS_GAP, min(self._pass_seconds, MAX_PASS_GAP))
         self._next_pass = time.monotonic() + gap
+        # whatever arrived during this pass: a timer for the next one (after the redraw)
+        self.call_later(self._consider)
         self.analysis = a
         self.generation += 1
         DetailScreen = _screen("detail", "DetailScreen")
@@ -292,6 +330,10 @@ class CertDoctorApp(App[int]):
 
         self.push_screen(DetailScreen(node_id, tab))
 
+    def open_timeline(self, node_id: str) -> None:
+        """l: controller log lines + Events of one node (read in the screen's worker)."""
+        self.push_screen(_screen("timeline", "TimelineScreen")(node_id))
+
     def open_findings(self) -> None:
         FindingsScreen = _screen("findings", "FindingsScreen")
 
@@ -346,9 +388,10 @@ class CertDoctorApp(App[int]):
         self.push_screen(HelpScreen([
             ("Tree", mapped(tree_keys)),
             ("Detail (enter / d)", [
-                *mapped(DetailScreen.BINDINGS[:6]),
+                *mapped(DetailScreen.BINDINGS[:7]),
                 Binding("1-9", "", "Run the numbered probe/fix of a finding")]),
             ("Findings (f)", mapped(list(FindingsScreen.BINDINGS))),
+            ("Timeline (l)", mapped(list(_screen("timeline", "TimelineScreen").BINDINGS))),
             ("Probe (a probe's number on the detail screen)",
              mapped(list(_screen("probe", "ProbeScreen").BINDINGS))),
             *([] if self.opts.read_only or (self.source.live and self.source.read_only) else
@@ -494,6 +537,7 @@ def all_binding_ids() -> set[str]:
     for module, name in (("tree", "TreeScreen"), ("detail", "DetailScreen"),
                          ("findings", "FindingsScreen"), ("probe", "ProbeScreen"),
                          ("fix", "FixScreen"), ("help", "HelpScreen"),
+                         ("timeline", "TimelineScreen"),
                          ("picker", "PickScreen"), ("confirm", "ConfirmScreen"),
                          ("confirm", "PodConfirmScreen")):
         ids |= {b.id for b in _screen(module, name).BINDINGS if isinstance(b, Binding) and b.id}

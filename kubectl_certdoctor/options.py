@@ -61,3 +61,23 @@ class Options:
     def offline(self) -> bool:
         """True when reading a bundle or the demo: never touch a network then."""
         return bool(self.from_file or self.demo)
+
+
+def parse_duration(value: str | None, default: float = 10.0,
+                   flag: str = "--request-timeout") -> float:
+    """kubectl-style durations: '0' (none), '30', '10s', '1m', '500ms'."""
+    from kubectl_certdoctor.errors import UsageError
+
+    if value in (None, ""):
+        return default
+    assert value is not None
+    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
+    try:
+        for suffix, mult in units:
+            if value.endswith(suffix):
+                return float(value[: -len(suffix)]) * mult
+        return float(value)
+    except ValueError:
+        raise UsageError(
+            f"invalid {flag} {value!r}", hint="use e.g. 10s or 1m"
+        ) from None

@@ -291,6 +291,10 @@ class KindWatcher(threading.Thread):
                 # the GIL anyway, so taking turns costs nothing and bounds the memory peak
                 page, rv, cont = decode_page(raw, self.kind.name, self.kind.api_version)
                 del raw
+            if self.kind.keep is not None:
+                # drop what the store would drop now, page by page: a noisy kind (every
+                # Pod Event of the cluster) must not sit whole in memory until the last page
+                page = [o for o in page if self.kind.keep(o)]
             objs.extend(page)
             del page
             if not cont:

@@ -17,18 +17,17 @@ from kubectl_certdoctor.errors import ClusterError, ReadOnlyError, UsageError
 from kubectl_certdoctor.fixes import audit
 from kubectl_certdoctor.fixes.execute import apply, dry_run, rbac_check
 from kubectl_certdoctor.fixes.model import ConflictError, FixError, FixPlan, FixSpec, confirmation
+from kubectl_certdoctor.fixes.reads import read_objects
 from kubectl_certdoctor.fixes.registry import FIXES
 from kubectl_certdoctor.fixes.targets import resolve
 from kubectl_certdoctor.fixes.verify import verify
-from kubectl_certdoctor.kinds import BY_NAME, Kind, lookup
+from kubectl_certdoctor.kinds import lookup
 from kubectl_certdoctor.objects import ObjectSet, Ref
-from kubectl_certdoctor.options import Options
+from kubectl_certdoctor.options import Options, parse_duration
 
 if TYPE_CHECKING:
     from kubectl_certdoctor.cluster.connection import Connection
 
-#: kinds that lead from a finding's object to the one a fix changes
-_CHAIN = ("Certificate", "CertificateRequest", "Order", "Challenge")
 _CONTROLLER_FIXES = ("add-no-proxy", "set-recursive-nameservers", "upgrade-guidance")
 
 
@@ -75,71 +74,6 @@ def parse_target(word: str | None, namespace: str) -> Ref | None:
                          hint="e.g. certificate, certificaterequest, challenge, order, issuer, "
                               "clusterissuer, deployment")
     return Ref(kind.name, namespace if kind.namespaced else "", nm)
-
-
-def _duration(value: str) -> float:
-    from kubectl_certdoctor.cli import parse_duration
-
-    return parse_duration(value, 30.0)
-
-
-def _list(conn: Connection, kind: Kind, namespace: str | None) -> list[dict[str, Any]]:
-    from kubectl_certdoctor.cluster.watch import kind_path
-
-    query = {"labelSelector": kind.label_selector} if kind.label_selector else None
-    doc = conn.get(kind_path(kind, namespace), query)
-    items = []
-    for o in (doc or {}).get("items") or []:
-        if isinstance(o, dict):
-            o.setdefault("kind", kind.name)
-            o.setdefault("apiVersion", kind.api_version)
-            items.append(o)
-    return items
-
-
-def read_objects(conn: Connection, spec: FixSpec, target: Ref | None,
-                 namespace: str) -> ObjectSet:
-    """Direct LISTs of just the kinds the fix reads (target namespace; Deployments by
-    cert-manager's label in every namespace; never Secrets), and a GET of the target."""
-    from kubectl_certdoctor.cluster.connection import ApiError
-
-    names = list(dict.fromkeys([*spec.reads, *(_CHAIN if target else ()),
-                                *([target.kind] if target else [])]))
-    if target and target.kind in ("Challenge", "Order", "Certificate", "CertificateRequest"):
-        names += ["Issuer", "ClusterIssuer"]
-    objs = ObjectSet(source="live", context=conn.context)
-    for nm in dict.fromkeys(names):
-        kind = BY_NAME.get(nm)
-        if kind is None or kind.name == "Secret":
-            continue
-        ns = None if kind.name == "Deployment" else namespace
-        try:
-            for o in _list(conn, kind, ns if kind.namespaced else None):
-                objs.add(o, kind.name)
-        except ApiError as e:
-            if e.status not in (403, 404):
-                raise
-    if "Service" in names and objs.get("Service", "default", "kubernetes") is None:
-        try:  # the API server's own Service: its IP must bypass any proxy
-            svc = conn.get("/api/v1/namespaces/default/services/kubernetes")
-            if isinstance(svc, dict):
-                objs.add(svc, "Service")
-        except ApiError:
-            pass
-    if target and objs.get(target.kind, target.namespace, target.name) is None:
-        from kubectl_certdoctor.fixes.model import object_path
-
-        try:
-            o = conn.get(object_path(target))
-        except ApiError as e:
-            if e.status == 404:
-                raise FixError(f"{target.kind} {target.name} not found"
-                               + (f" in namespace {target.namespace}" if target.namespace
-                                  else "")) from None
-            raise
-        if isinstance(o, dict):
-            objs.add(o, target.kind)
-    return objs
 
 
 def make_plan(spec: FixSpec, objs: ObjectSet, target: Ref | None,
@@ -260,7 +194,8 @@ def _live(conn: Connection, opts: Options, spec: FixSpec, args: argparse.Namespa
         _record(conn, plan, "failed", dry_run=dry, applied=applied)
         err("the fix failed part-way; see the calls above")
         return 1
-    timeout = _duration(getattr(args, "verify_timeout", "30s") or "30s")
+    timeout = parse_duration(getattr(args, "verify_timeout", "30s") or "30s", 30.0,
+                             "--verify-timeout")
     verified = None
     if timeout > 0 and plan.expect:
         out(f"verifying (up to {timeout:g}s):")
