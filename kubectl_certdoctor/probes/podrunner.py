@@ -488,6 +488,11 @@ def _terminated(pod: Obj) -> PodOutcome | None:
     return None
 
 
+#: how long a probe pod may stay Unschedulable before the probe ends with the scheduler's
+#: reason (the scheduler retries at once when a node changes; seconds matter, not minutes)
+UNSCHEDULABLE_GRACE = 4.0
+
+
 def _waiting_problem(pod: Obj) -> str:
     """An image pull error or similar that will never resolve on its own."""
     for cs in dig(pod, "status", "containerStatuses", default=[]):
@@ -560,6 +565,14 @@ def run_pod(
                              if o is not None), None)
             if done is None and not state["pod"] and time.monotonic() - started > 1.5:
                 done = _job_problem(core, batch, ns, nm)
+            since = state.get("unschedulable_since")
+            if done is None and since is not None \
+                    and time.monotonic() - float(since) >= UNSCHEDULABLE_GRACE:
+                # the scheduler found no node (selector, taints, resources): end with its
+                # words now rather than spin to the deadline; a node added later would not
+                # help this probe in time anyway
+                done = PodOutcome(name=state["pod"], namespace=ns, phase="Pending",
+                                  reason=f"Unschedulable: {state.get('unschedulable', '')}")
             if done is not None:
                 done.job = nm
                 return done
@@ -711,12 +724,19 @@ def _watch_once(
                 state["pod"] = pod
                 emit(f"job {nm} created pod {ns}/{pod}")
             node = text(dig(obj, "spec", "nodeName"))
+            unscheduled = False
             for c in dig(obj, "status", "conditions", default=[]):
                 if c.get("type") == "PodScheduled" and c.get("status") == "False":
                     msg = f"not scheduled yet: {text(c.get('reason'))} {text(c.get('message'))}"
                     if msg != state.get("sched"):
                         state["sched"] = msg
                         emit(msg.strip())
+                    if text(c.get("reason")) == "Unschedulable":
+                        unscheduled = True
+                        state["unschedulable"] = text(c.get("message"))
+                        state.setdefault("unschedulable_since", str(time.monotonic()))
+            if not unscheduled:
+                state.pop("unschedulable_since", None)
             if node and node != state["node"]:
                 state["node"] = node
                 emit(f"pod scheduled on node {node}")
