@@ -26,7 +26,6 @@ Design notes
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -49,6 +48,7 @@ from .base import DoctorScreen
 
 if TYPE_CHECKING:
     from kubectl_certdoctor.cluster.connection import Connection
+    from kubectl_certdoctor.fixes.workflow import FixRun
 
 OFFLINE_REASON = "fixes need a live cluster: this is a preview of a bundle/demo, nothing is sent"
 SIMULATED_READY = ("SIMULATED — the demo: press a to apply this fix to its in-memory objects "
@@ -81,6 +81,8 @@ class FixScreen(DoctorScreen[None]):
         self.plan: FixPlan | None = None
         self.rbac: RbacVerdict | None = None
         self.dry: RunResult | None = None
+        #: the workflow of the plan on screen (fixes/workflow.py), once it is checked
+        self.run: FixRun | None = None
         self.applied: RunResult | None = None
         self.verified: VerifyResult | None = None
         #: why apply is not offered ('' when it is, or not decided yet)
@@ -195,23 +197,18 @@ class FixScreen(DoctorScreen[None]):
         if not plan.calls:
             self._ui(self._block, plan.noop_reason or "this fix changes nothing (guidance only)")
             return
-        from kubectl_certdoctor.fixes import audit
-        from kubectl_certdoctor.fixes.execute import dry_run, rbac_check
+        from kubectl_certdoctor.fixes.workflow import FixRun
 
+        run = self.run = FixRun(conn, plan, read_only=self._read_only())
         try:
-            verdict = rbac_check(conn, plan, read_only=False)
-            self._ui(self._show_rbac, verdict)
-            if not verdict.allowed:
-                audit.record_for(conn, plan, "forbidden", error=verdict.reason)
-                return
-            dry = dry_run(conn, plan, read_only=False)
+            run.check()  # audits a refusal itself
         except CertdoctorError as e:
             self._ui(self._fail, str(e))
             return
-        self._ui(self._show_dry, dry)
-        if not dry.ok:
-            audit.record_for(conn, plan, "conflict" if dry.conflict else "dry-run-failed",
-                             dry_run=dry)
+        if run.rbac is not None:
+            self._ui(self._show_rbac, run.rbac)
+        if run.dry is not None:
+            self._ui(self._show_dry, run.dry)
 
     # -- parameters ----------------------------------------------------------------------
 
@@ -354,46 +351,27 @@ class FixScreen(DoctorScreen[None]):
 
     @work(thread=True, group="fix-audit", exit_on_error=False, description="audit cancel")
     def _record_cancel(self) -> None:
-        conn, plan = self._conn(), self.plan
-        if conn is not None and plan is not None:
-            from kubectl_certdoctor.fixes import audit
-
-            audit.record_for(conn, plan, "cancelled", dry_run=self.dry)
+        if self.run is not None:
+            self.run.cancel()
 
     @work(thread=True, group="fix-apply", exclusive=True, exit_on_error=False,
           description="apply fix and verify")
     def _apply(self) -> None:
-        from kubectl_certdoctor.fixes import audit
-        from kubectl_certdoctor.fixes.execute import apply
-        from kubectl_certdoctor.fixes.verify import verify
-
-        conn, plan = self._conn(), self.plan
-        if conn is None or plan is None:
+        run = self.run
+        if run is None:
             return
         try:
-            applied = apply(conn, plan, read_only=self._read_only())
+            applied = run.apply()  # audited the moment it returns, before verifying
         except ConflictError as e:
-            audit.record_for(conn, plan, "conflict", dry_run=self.dry,
-                             applied=getattr(e, "result", None), error=str(e))
             self._ui(self._fail, f"{e} — press r to plan again")
             return
         except CertdoctorError as e:
-            audit.record_for(conn, plan, "failed", dry_run=self.dry, error=str(e))
             self._ui(self._fail, str(e))
             return
-        audit.record_for(conn, plan, "applied" if applied.ok else "failed",
-                         dry_run=self.dry, applied=applied)
-        self._ui(self._show_applied, applied, str(audit.audit_path()))
-        if not applied.ok:
-            return
-        deadline = time.monotonic() + self.verify_timeout
-        while True:
-            seen = verify(conn, plan, timeout=0)
-            over = seen.ok or time.monotonic() >= deadline or self._stop.is_set()
-            self._ui(self._show_verify, seen, over)
-            if over:
-                return
-            self._stop.wait(0.5)
+        self._ui(self._show_applied, applied, run.audit_file)
+        if applied.ok:
+            run.verify(self.verify_timeout, self._stop,
+                       lambda seen, done: self._ui(self._show_verify, seen, done))
 
     def _show_applied(self, applied: RunResult, path: str) -> None:
         self.applied = applied
@@ -422,7 +400,7 @@ class FixScreen(DoctorScreen[None]):
             return
         for wid in ("fix-rbac", "fix-dry", "fix-apply", "fix-verify", "fix-audit"):
             self._show(wid, "")
-        self.plan = self.rbac = self.dry = None
+        self.plan = self.rbac = self.dry = self.run = None
         self._set_phase("preparing")
         self._status(f"planning fix {self.fix_id} for {self.ref}…")
         self._prepare()

@@ -559,3 +559,36 @@ def test_seed_scenario_fixed_through_the_cli(cp: Any, admin_api: Any, admin: Con
     plan = fixes.plan(fix_id, again, target)
     assert plan.calls == [] and plan.noop_reason, plan.preview()
     assert [e["result"] for e in audit.read_entries()] == ["dry-run", "applied"]
+
+
+def test_ctrl_c_while_verifying_leaves_the_change_audited(cp: Any, admin: Connection, ns: str,
+                                                          state_dir: Path) -> None:
+    """The write is audited the moment it is applied (fixes/workflow.py): a user who
+    presses Ctrl-C while the CLI waits for the expected effect (no controller runs here,
+    so it never comes) still leaves an "applied" entry behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    f.create(admin, f.certificate("web", ns, issuing="False", revision=1, attempts=0), ns)
+    env = {**os.environ, "CERTDOCTOR_STATE_DIR": str(state_dir)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kubectl_certdoctor", "fix", "renew", "certificate/web", "-n", ns,
+         "--yes", "--verify-timeout", "60s", "--kubeconfig", str(cp.admin_kubeconfig)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, text=True)
+    assert proc.stdout is not None
+    out = ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "verifying (up to" not in out:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        out += line
+    assert "verifying (up to" in out, out
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (proc.returncode, out + rest)
+    assert "Traceback" not in out + rest, out + rest
+    assert [e["result"] for e in audit.read_entries()] == ["applied"], out + rest

@@ -13,14 +13,12 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
-from kubectl_certdoctor.errors import ClusterError, ReadOnlyError, UsageError
-from kubectl_certdoctor.fixes import audit
-from kubectl_certdoctor.fixes.execute import apply, dry_run, rbac_check
+from kubectl_certdoctor.errors import ReadOnlyError, UsageError
 from kubectl_certdoctor.fixes.model import ConflictError, FixError, FixPlan, FixSpec, confirmation
 from kubectl_certdoctor.fixes.reads import read_objects
 from kubectl_certdoctor.fixes.registry import FIXES
 from kubectl_certdoctor.fixes.targets import resolve
-from kubectl_certdoctor.fixes.verify import verify
+from kubectl_certdoctor.fixes.workflow import FixRun
 from kubectl_certdoctor.kinds import lookup
 from kubectl_certdoctor.objects import ObjectSet, Ref
 from kubectl_certdoctor.options import Options, parse_duration
@@ -124,10 +122,6 @@ def run(opts: Options, args: argparse.Namespace) -> int:
         conn.close()
 
 
-def _record(conn: Connection, plan: FixPlan, result: str, **kw: Any) -> None:
-    audit.record_for(conn, plan, result, **kw)
-
-
 def _live(conn: Connection, opts: Options, spec: FixSpec, args: argparse.Namespace,
           params: dict[str, Any]) -> int:
     namespace = opts.namespace or conn.namespace or "default"
@@ -140,34 +134,34 @@ def _live(conn: Connection, opts: Options, spec: FixSpec, args: argparse.Namespa
             err(f"nothing to do: {plan.noop_reason}")
             return 1
         return 0
+    run = FixRun(conn, plan, read_only=opts.read_only)
     if opts.read_only:
-        _record(conn, plan, "refused", error="--read-only")
+        run.refuse("--read-only")
         raise ReadOnlyError("--read-only is in force: fixes are disabled (preview only)")
-    verdict = rbac_check(conn, plan, read_only=opts.read_only)
-    if not verdict.allowed:
-        _record(conn, plan, "forbidden", error=verdict.reason)
-        err(f"not allowed: {verdict.reason}")
+    passed = run.check()
+    assert run.rbac is not None
+    if not run.rbac.allowed:
+        err(f"not allowed: {run.rbac.reason}")
         return 1
-    out(f"RBAC: allowed ({', '.join(ck.describe() for ck in verdict.checks)})")
+    out(f"RBAC: allowed ({', '.join(ck.describe() for ck in run.rbac.checks)})")
     out("server-side dry run (dryRun=All):")
-    dry = dry_run(conn, plan, read_only=opts.read_only)
-    for line in dry.lines():
+    assert run.dry is not None
+    for line in run.dry.lines():
         out(f"  {line}")
-    if not dry.ok:
-        _record(conn, plan, "conflict" if dry.conflict else "dry-run-failed", dry_run=dry)
-        if dry.conflict:
+    if not passed:
+        if run.dry.conflict:
             raise ConflictError("the object changed since it was read; nothing was changed",
                                 hint="run the fix again")
         err("the dry run failed: nothing was changed")
         return 1
     if args.dry_run:
-        _record(conn, plan, "dry-run", dry_run=dry)
+        run.dry_run_only()
         out("dry run only: nothing was changed")
         return 0
     if not args.yes:
         conf = confirmation(plan)
         if not sys.stdin.isatty():
-            _record(conn, plan, "refused", dry_run=dry, error="no confirmation (stdin not a TTY)")
+            run.refuse("no confirmation (stdin not a TTY)")
             raise UsageError("refusing to change the cluster without confirmation: stdin is "
                              "not a terminal", hint="pass --yes to confirm non-interactively")
         try:
@@ -175,32 +169,20 @@ def _live(conn: Connection, opts: Options, spec: FixSpec, args: argparse.Namespa
         except EOFError:
             answer = ""
         if not conf.accepts(answer):
-            _record(conn, plan, "cancelled", dry_run=dry)
+            run.cancel()
             err("cancelled: nothing was changed")
             return 1
-    try:
-        applied = apply(conn, plan, read_only=opts.read_only)
-    except ConflictError as e:
-        _record(conn, plan, "conflict", dry_run=dry, applied=getattr(e, "result", None),
-                error=str(e))
-        raise
-    except ClusterError as e:
-        _record(conn, plan, "failed", dry_run=dry, error=str(e))
-        raise
+    applied = run.apply()  # audited here, before the verification below
     out("applied:")
     for line in applied.lines():
         out(f"  {line}")
     if not applied.ok:
-        _record(conn, plan, "failed", dry_run=dry, applied=applied)
         err("the fix failed part-way; see the calls above")
         return 1
     timeout = parse_duration(getattr(args, "verify_timeout", "30s") or "30s", 30.0,
                              "--verify-timeout")
-    verified = None
     if timeout > 0 and plan.expect:
         out(f"verifying (up to {timeout:g}s):")
-        verified = verify(conn, plan, timeout)
-        for line in verified.lines():
+        for line in run.verify(timeout).lines():
             out(f"  {line}")
-    _record(conn, plan, "applied", dry_run=dry, applied=applied, verified=verified)
     return 0
