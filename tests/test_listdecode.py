@@ -1,5 +1,5 @@
-"""LIST bodies decoded item by item: the same objects and resourceVersion as a plain
-parse, managedFields gone, for both layouts the API server writes."""
+"""LIST pages decoded: the same objects and resourceVersion as a plain parse,
+managedFields gone, for both layouts the API server writes; dict keys shared."""
 
 from __future__ import annotations
 
@@ -52,6 +52,15 @@ def test_an_item_whose_metadata_looks_like_the_lists_is_not_taken_for_it() -> No
 
 def test_collector_restored_and_errors_surface() -> None:
     assert gc.isenabled()
-    with pytest.raises(Exception):  # noqa: B017  (ijson's own error type)
+    with pytest.raises(ValueError):  # orjson.JSONDecodeError is one
         decode_list(b'{"items":[{"metadata":', "Certificate", "v1")
+    with pytest.raises(ValueError):
+        decode_list(b'[1, 2]', "Certificate", "v1")
     assert gc.isenabled()
+
+
+def test_repeated_keys_are_one_string() -> None:
+    """What keeps the store small: every item's "metadata" key is the same object."""
+    objs, _ = decode_list(crd_list([ITEM, BARE, ITEM]), "Certificate", "v1")
+    keys = [next(k for k in o if k == "metadata") for o in objs]
+    assert keys[0] is keys[1] is keys[2]
