@@ -64,3 +64,16 @@ def test_repeated_keys_are_one_string() -> None:
     objs, _ = decode_list(crd_list([ITEM, BARE, ITEM]), "Certificate", "v1")
     keys = [next(k for k in o if k == "metadata") for o in objs]
     assert keys[0] is keys[1] is keys[2]
+
+
+def test_repeated_short_values_are_one_string_but_own_names_are_not_shared() -> None:
+    a = {**ITEM, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    b = {**BARE, "status": {"conditions": [{"type": "Ready", "status": "True"}]}}
+    objs, _ = decode_list(crd_list([a, b]), "Certificate", "v1")
+    ca, cb = (o["status"]["conditions"][0] for o in objs)
+    assert ca["status"] is cb["status"] and ca["type"] is cb["type"]
+    assert objs[0]["metadata"]["name"] == "a" and objs[1]["metadata"]["name"] == "b"
+    assert objs == [{**a, "kind": "Certificate", "apiVersion": "v1",
+                     "metadata": {k: v for k, v in ITEM["metadata"].items()  # type: ignore[attr-defined]
+                                  if k != "managedFields"}},
+                    {**b, "kind": "Certificate", "apiVersion": "v1"}]

@@ -370,6 +370,9 @@ class KindWatcher(threading.Thread):
         obj["kind"] = self.kind.name
         obj["apiVersion"] = self.kind.api_version
         if typ in ("ADDED", "MODIFIED"):
+            from kubectl_certdoctor.cluster.listdecode import share_strings
+
+            share_strings(obj)  # as the LIST did: a watched object keeps its shared values
             self.sink.put(self.kind, obj)
         elif typ == "DELETED":
             self.sink.delete(self.kind, obj)
