@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from kubectl_certdoctor import __version__
 from kubectl_certdoctor.errors import CertdoctorError
-from kubectl_certdoctor.options import MIRROR_ENV, Options, mirrored_image
+from kubectl_certdoctor.options import MIRROR_ENV, Options, mirrored_image, parse_duration
 
 PROG = "kubectl certdoctor"
 DESCRIPTION = (
@@ -29,7 +29,8 @@ EPILOG = """commands:
   dump       write everything the tree needs to one bundle file (secrets redacted)
   probe      run a network probe (http01, http01-backends, hairpin, dns, egress, no-proxy, account)
   fix        apply a fix (renew, clear-failed-requests, retry-challenge, ...)
-  completion print a bash, zsh or fish completion script
+  completion print a bash, zsh or fish completion script, or (kubectl) the
+             kubectl_complete-certdoctor helper for `kubectl certdoctor <TAB>`
 
 examples:
   kubectl certdoctor                         # the live tree for the current context
@@ -127,28 +128,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--verify-timeout", default="30s",
                    help="how long to watch for the fix's effect (default 30s, 0 = skip)")
 
-    comp = sub.add_parser("completion", help="print a shell completion script")
-    comp.add_argument("shell", choices=["bash", "zsh", "fish"])
+    comp = sub.add_parser(
+        "completion", help="print a shell completion script",
+        description="bash, zsh, fish: a script completing kubectl-certdoctor (source it); "
+        "kubectl: an executable kubectl_complete-certdoctor helper that kubectl 1.26+ runs "
+        "to complete `kubectl certdoctor <TAB>` (save it on PATH, chmod +x)")
+    comp.add_argument("shell", choices=["bash", "zsh", "fish", "kubectl"])
     return p
-
-
-def parse_duration(value: str | None, default: float = 10.0) -> float:
-    """kubectl-style durations: '0' (none), '30', '10s', '1m', '500ms'."""
-    from kubectl_certdoctor.errors import UsageError
-
-    if value in (None, ""):
-        return default
-    assert value is not None
-    units = (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0))
-    try:
-        for suffix, mult in units:
-            if value.endswith(suffix):
-                return float(value[: -len(suffix)]) * mult
-        return float(value)
-    except ValueError:
-        raise UsageError(
-            f"invalid --request-timeout {value!r}", hint="use e.g. 10s or 1m"
-        ) from None
 
 
 def options_from(ns: argparse.Namespace) -> Options:

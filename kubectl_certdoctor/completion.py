@@ -4,7 +4,8 @@ kubectl (1.26+) completes plugin arguments by running an executable named
 ``kubectl_complete-certdoctor`` with the words typed so far; it expects one
 candidate per line and a final ``:<directive>`` line (cobra's protocol).
 The same engine serves ``kubectl-certdoctor __complete`` for bash/zsh/fish
-scripts printed by ``kubectl-certdoctor completion <shell>``.
+scripts printed by ``kubectl-certdoctor completion <shell>``; ``completion kubectl``
+prints that helper as a two-line sh script for installs (krew) that ship one executable.
 
 Completion must be instant and never hang: contexts come from the kubeconfig
 file; namespaces from one short LIST (1.5 s timeout, errors ignored).
@@ -36,7 +37,7 @@ FLAG_VALUES = {
 OUTPUTS = {"check": ("text", "json", "markdown"), "probe": ("text", "json")}
 TARGET_KINDS = ("certificate/", "certificaterequest/", "issuer/", "clusterissuer/",
                 "order/", "challenge/", "deployment/")
-SHELLS = ("bash", "zsh", "fish")
+SHELLS = ("bash", "zsh", "fish", "kubectl")
 # cobra's ShellCompDirective values
 DIRECTIVE_NOSPACE_NOFILE = 6
 DIRECTIVE_NOFILE = 4
@@ -198,5 +199,14 @@ complete -c kubectl-certdoctor -f -a '(__kubectl_certdoctor_complete)'
 """
 
 
+#: kubectl's plugin completion hook for installs that cannot ship the helper (krew links
+#: only the plugin's own executable): kubectl runs ``kubectl_complete-certdoctor WORDS…``
+#: and reads cobra's protocol, which ``__complete`` speaks
+KUBECTL_HELPER = """#!/bin/sh
+# kubectl_complete-certdoctor: kubectl (1.26+) runs this to complete `kubectl certdoctor`
+exec kubectl-certdoctor __complete "$@"
+"""
+
+
 def script(shell: str) -> str:
-    return {"bash": BASH, "zsh": ZSH, "fish": FISH}[shell]
+    return {"bash": BASH, "zsh": ZSH, "fish": FISH, "kubectl": KUBECTL_HELPER}[shell]
