@@ -120,6 +120,8 @@ class StaticSource(DataSource):
         self._objs = self._load()
         self.context = self._objs.context or ("demo" if demo is not None else "")
         self.origin = f"bundle: {os.path.basename(path)}" if path is not None else "demo"
+        #: the fixes simulated on the demo since it was (re)loaded, for the header
+        self._simulated: list[str] = []
 
     def _load(self) -> ObjectSet:
         if self.path is not None:
@@ -142,6 +144,7 @@ class StaticSource(DataSource):
         self._objs = objs
         self.context = objs.context
         self.origin = origin
+        self._simulated = []
         return self
 
     def snapshot(self) -> ObjectSet:
@@ -179,8 +182,8 @@ class StaticSource(DataSource):
     def _simulated_origin(self, fix_id: str | None) -> None:
         """The header says the demo has been changed by simulated fixes (until ``r``)."""
         base = self.origin.split(" + SIMULATED", 1)[0]
-        done: list[str] = [] if fix_id is None else [*getattr(self, "_simulated", []), fix_id]
-        self._simulated = done
+        self._simulated = [] if fix_id is None else [*self._simulated, fix_id]
+        done = self._simulated
         self.origin = base + (f" + SIMULATED {', '.join(dict.fromkeys(done))}" if done else "")
 
 

@@ -331,17 +331,11 @@ class Store:
                 self._objects[kind.watch] = {}
             self.generation += 1
             self._log.record(self.generation, kind.name, None)
-            settled = all(s.state in SETTLED for s in self._states.values())
-            refs_settled = all(s.state in SETTLED for k, s in self._states.items()
-                               if k in _REF_WATCHES)
-            first_settled = all(s.state in SETTLED for k, s in self._states.items()
-                                if k in _FIRST_WATCHES)
-        if refs_settled:
-            self._refs_ready.set()
-        if first_settled:
-            self._first_ready.set()
-        if settled:
-            self.synced.set()
+            settled = [self._settled(w) for w in (None, _REF_WATCHES, _FIRST_WATCHES)]
+        for done, event in zip(settled, (self.synced, self._refs_ready, self._first_ready),
+                               strict=True):
+            if done:
+                event.set()
         self._notify(kind.name)
 
     # -- internals -----------------------------------------------------------------------
@@ -575,6 +569,11 @@ class Store:
         else:
             self._refs_by_obj.pop(key, None)
         return added
+
+    def _settled(self, watches: frozenset[str] | None) -> bool:
+        """Every watch of ``watches`` (None: all) has given its first answer (lock held)."""
+        return all(st.state in SETTLED for w, st in self._states.items()
+                   if watches is None or w in watches)
 
     def _wait_for_refs(self) -> None:
         """The Secret watcher's first LIST waits (bounded) for the referencing kinds."""

@@ -538,19 +538,7 @@ class ControlPlane(Supervisor):
             "--profiling=false",
             *extra,
         ])
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-
-        def healthy() -> bool:
-            try:
-                with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz",
-                                            timeout=2, context=ctx) as r:
-                    return bool(r.status == 200)
-            except OSError:
-                return False
-
-        self._wait(name, healthy, 60)
+        self._wait(name, lambda: self._healthz(port), 60)
 
     # ------------------------------------------------------------------ processes
 
